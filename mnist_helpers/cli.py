@@ -1,0 +1,48 @@
+"""Command-line plumbing shared by the scripts: flag value types and the top-level error handling."""
+
+import argparse
+import sys
+
+from .errors import UserError
+
+INTERRUPTED_EXIT_CODE = 130  # the shell's code for "ended by Ctrl-C"
+
+
+def bounded_int(lowest: int, highest: int | None = None):
+    """argparse type: a whole number from ``lowest`` up to ``highest`` (no upper bound when None)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+        if value < lowest or (highest is not None and value > highest):
+            allowed = f"{lowest} or more" if highest is None else f"from {lowest} to {highest}"
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int = bounded_int(1)  # argparse type: 1, 2, 3, ...
+
+
+def add_data_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", metavar="PATH", help="MNIST folder or .npz file (default: $MNIST_DATA, then Keras' cache)"
+    )
+
+
+def run(main, argv=None) -> None:
+    """Call ``main(argv)`` and exit; a UserError or Ctrl-C ends with one line instead of a traceback."""
+    try:
+        code = main(argv)
+    except UserError as error:
+        sys.stdout.flush()
+        print(f"error: {error}", file=sys.stderr)
+        code = error.exit_code
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        print("\nInterrupted.", file=sys.stderr)
+        code = INTERRUPTED_EXIT_CODE
+    sys.exit(code or 0)

@@ -1,0 +1,196 @@
+"""Find MNIST on this machine, check it, and return it as ``keras.datasets.mnist.load_data()`` does.
+
+Where ``load_data`` looks, in order:
+
+1. ``path`` (the scripts' ``--data`` flag), else the ``MNIST_DATA`` environment variable: a folder
+   with the four IDX files (gzipped or raw), a folder with ``mnist.npz``, or an ``.npz`` file.
+2. Keras' own cache, ``$KERAS_HOME/datasets/mnist.npz`` (default ``~/.keras/datasets/mnist.npz``),
+   read here directly.
+3. Keras' download, only when that cache holds no ``mnist.npz``: Keras deletes a cached file whose
+   checksum it does not like, so a user's file is never handed to it.
+
+Nothing here writes to, moves or deletes a user's file. TensorFlow is imported only for step 3.
+"""
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+from .idx import idx_sha256, read_idx
+
+# Names of the four arrays, as Keras names them inside mnist.npz.
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+# LeCun's file names, and the common variant with a dot before "idx".
+IDX_NAMES = {
+    "x_train": ("train-images-idx3-ubyte", "train-images.idx3-ubyte"),
+    "y_train": ("train-labels-idx1-ubyte", "train-labels.idx1-ubyte"),
+    "x_test": ("t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"),
+    "y_test": ("t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"),
+}
+
+# SHA-256 of the canonical, uncompressed MNIST IDX files (the published MNIST content).
+CANONICAL_SHA256 = {
+    "x_train": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "y_train": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "x_test": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "y_test": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+
+NO_DATA_EXIT_CODE = 2
+
+
+def load_data(path=None, log=print):
+    """Return ``((x_train, y_train), (x_test, y_test))``: uint8 arrays of 28×28 images and 0–9 labels.
+
+    ``log`` receives one line saying where the data came from and whether it is verified MNIST;
+    pass ``log=None`` for silence. Raises UserError for anything the user can fix.
+    """
+    arrays, source = _find_and_read(path)
+    _check_arrays(arrays, source)
+    if log:
+        log(describe(arrays, source))
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def is_canonical(arrays: dict) -> bool:
+    """True when all four arrays are byte for byte the published MNIST."""
+    return all(idx_sha256(arrays[key]) == CANONICAL_SHA256[key] for key in KEYS)
+
+
+def describe(arrays: dict, source: str) -> str:
+    if is_canonical(arrays):
+        return f"Data: MNIST from {source} (verified: matches the published checksums)."
+    return (
+        f"Data: {len(arrays['x_train']):,} training and {len(arrays['x_test']):,} test digits from {source} "
+        "(well-formed, but not the published MNIST: accepted as your own data)."
+    )
+
+
+def keras_cache_files() -> list[Path]:
+    """Where Keras keeps its downloaded mnist.npz: its home, or /tmp/.keras when that is read-only."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return [Path(home) / "datasets" / "mnist.npz", Path("/tmp/.keras/datasets/mnist.npz")]
+
+
+def _find_and_read(path):
+    """Read the first source that exists; return (arrays, a description of the source)."""
+    if path is not None:
+        return _read_user_path(Path(path), f"--data {path}")
+    if os.environ.get("MNIST_DATA"):
+        return _read_user_path(Path(os.environ["MNIST_DATA"]), f"MNIST_DATA={os.environ['MNIST_DATA']}")
+    cache_files = keras_cache_files()
+    for cached in cache_files:
+        if cached.exists():
+            return _read_npz(cached), f"the Keras cache ({cached})"
+    return _download_with_keras(cache_files[0]), "a Keras download"
+
+
+def _read_user_path(path: Path, named_by: str):
+    if not path.exists():
+        raise UserError(f"{named_by}: {path} does not exist; point it at the folder holding the MNIST files.")
+    if path.is_dir():
+        idx_files = _find_idx_files(path)
+        if idx_files:
+            return {key: read_idx(file, 3 if key.startswith("x") else 1) for key, file in idx_files.items()}, str(path)
+        if (path / "mnist.npz").exists():
+            return _read_npz(path / "mnist.npz"), str(path / "mnist.npz")
+        raise UserError(
+            f"{named_by}: {path} holds neither the four MNIST IDX files (e.g. train-images-idx3-ubyte.gz) "
+            "nor mnist.npz; point it at the folder that does."
+        )
+    return _read_npz(path), str(path)
+
+
+def _find_idx_files(folder: Path) -> dict:
+    """The four IDX files in ``folder`` by key, {} when there are none; an incomplete set is an error."""
+    found = {}
+    for key, names in IDX_NAMES.items():
+        for name in names:
+            for candidate in (folder / name, folder / f"{name}.gz"):
+                if candidate.is_file():
+                    found.setdefault(key, candidate)
+    if found and len(found) < len(KEYS):
+        missing = [IDX_NAMES[key][0] for key in KEYS if key not in found]
+        raise UserError(f"{folder} is missing {', '.join(missing)} (raw or .gz); add the missing MNIST file(s).")
+    return found
+
+
+def _read_npz(path: Path) -> dict:
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise UserError(f"{path} is a single .npy array, not an .npz archive with {', '.join(KEYS)}.")
+        with archive:
+            missing = [key for key in KEYS if key not in archive.files]
+            if missing:
+                raise UserError(f"{path} has no {', '.join(missing)}; an MNIST .npz holds {', '.join(KEYS)}.")
+            return {key: archive[key] for key in KEYS}
+    except UserError:
+        raise
+    except ValueError as error:
+        if "pickle" in str(error) or "Object arrays" in str(error):
+            raise UserError(
+                f"{path} holds pickled Python objects, which are not loaded for safety; "
+                "save plain arrays with numpy.savez instead."
+            )
+        raise UserError(f"{path} is not a readable .npz archive ({error}).")
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        raise UserError(f"{path} is not a readable .npz archive ({error or 'empty or truncated'}).")
+
+
+def _check_arrays(arrays: dict, source: str) -> None:
+    """Shapes, types and label range, checked before anyone trains on the arrays."""
+    for key in KEYS:
+        array = arrays[key]
+        if key.startswith("x"):
+            if array.ndim != 3 or array.shape[1:] != (28, 28):
+                raise UserError(f"{key} in {source} has shape {array.shape}; MNIST images are (count, 28, 28).")
+            if array.dtype != np.uint8:
+                raise UserError(f"{key} in {source} is {array.dtype}; MNIST images are uint8 pixels 0–255.")
+        else:
+            if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
+                raise UserError(
+                    f"{key} in {source} is {array.dtype} {array.shape}; labels are whole numbers, one per image."
+                )
+            if array.size and (array.min() < 0 or array.max() > 9):
+                bad = array[(array < 0) | (array > 9)][0]
+                raise UserError(f"{key} in {source} holds the label {bad}; MNIST labels are 0 to 9.")
+            arrays[key] = array.astype(np.uint8, copy=False)
+    for part in ("train", "test"):
+        images, labels = arrays[f"x_{part}"], arrays[f"y_{part}"]
+        if len(images) != len(labels):
+            raise UserError(
+                f"{source} has {len(images):,} {part} images but {len(labels):,} {part} labels; "
+                "the image and label files must come from the same set."
+            )
+        if len(images) == 0:
+            raise UserError(f"{source} holds no {part} images.")
+
+
+def _download_with_keras(cached: Path) -> dict:
+    """Step 3: let Keras download mnist.npz. Only called when ``cached`` does not exist."""
+    from . import quiet_tensorflow  # noqa: F401  (before keras)
+
+    import keras
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as error:
+        if not str(error).startswith("URL fetch failure"):
+            raise
+        raise UserError(_nothing_found_message(cached, error), exit_code=NO_DATA_EXIT_CODE)
+    return dict(zip(KEYS, (x_train, y_train, x_test, y_test)))
+
+
+def _nothing_found_message(cached: Path, error: Exception) -> str:
+    return (
+        "Could not find MNIST. Tried: no --data flag and no MNIST_DATA variable were given; "
+        f"the Keras cache has no {cached}; and Keras could not download it ({error}). "
+        "The usual cause is a machine without internet access, behind a proxy, or missing CA certificates. "
+        "Fix it in one of three ways: pass --data PATH (a folder with the four MNIST IDX files or mnist.npz, "
+        "or an .npz file); set MNIST_DATA=PATH; or copy mnist.npz to "
+        f"{cached}."
+    )

@@ -1,0 +1,155 @@
+"""Your first neural network: 784 pixels → Dense(32, relu) → Dense(10, softmax), learning MNIST.
+
+The companion to the post, in its order: load, reshape, encode labels, normalize, define,
+compile, fit, evaluate. Change a constant below (or pass its flag) and run it again:
+
+    python mnist_learn.py
+    python mnist_learn.py --epochs 2 --batch-size 10 --hidden-units 512
+"""
+
+import argparse
+import math
+from pathlib import Path
+
+import mnist_helpers.quiet_tensorflow  # noqa: F401  (first: hides TensorFlow's start-up log lines)
+import keras
+
+from mnist_helpers.cli import add_data_flag, bounded_int, positive_int, run
+from mnist_helpers.files import atomic_output, ensure_writable_folder
+from mnist_helpers.mnist_data import load_data
+from mnist_helpers.shapes import check_fit_inputs, shape_table
+
+EPOCHS = 5  # passes over the whole training set
+BATCH_SIZE = 128  # images per gradient update
+HIDDEN_UNITS = 32  # neurons in the hidden layer; the post suggests 64, 512 or 784 too
+SEED = 1337  # the same seed repeats a run number for number
+VALIDATION = "test"  # "test" validates on the test set, as the post does; "split" holds out 10% of training
+STEPS_PER_EXECUTION = 32  # speed only: batches TensorFlow runs per call from Python; same updates, same maths
+
+
+def train_and_evaluate(args, log=print):
+    """The whole lesson. Returns (model, history, test_loss, test_accuracy)."""
+    # The post's np.random.seed(1337) no longer makes Keras 3 repeatable; this seeds Python,
+    # NumPy and TensorFlow (initial weights and the shuffling of batches) in one call.
+    keras.utils.set_random_seed(args.seed)
+
+    # 1. Load: uint8 images (samples, 28, 28) with labels 0-9, as keras.datasets.mnist returns them.
+    (x_train, y_train), (x_test, y_test) = load_data(args.data, log=log)
+    log("Shapes as loaded:")
+    log(shape_table({"x_train": x_train, "x_train[0]": x_train[0], "y_test": y_test, "y_test[0]": y_test[0]}))
+
+    # 2. Reshape: the first layer takes each image as one flat vector of 28 * 28 = 784 pixels.
+    x_train = x_train.reshape((len(x_train), 28 * 28))
+    x_test = x_test.reshape((len(x_test), 28 * 28))
+
+    # 3. Encode labels: 3 becomes [0, 0, 0, 1, 0, 0, 0, 0, 0, 0], one column per output neuron.
+    y_train = keras.utils.to_categorical(y_train, 10)
+    y_test = keras.utils.to_categorical(y_test, 10)
+
+    # 4. Normalize: float32 pixels in [0, 1]. The post scales only x_train and so evaluates
+    #    on raw 0-255 test pixels; the test set must get the same treatment as the training set.
+    x_train = x_train.astype("float32")
+    x_test = x_test.astype("float32")
+    if not args.raw_pixels:
+        x_train /= 255  # in place: no second copy of the data
+        x_test /= 255
+    log("Shapes after reshape, to_categorical and scaling:")
+    log(shape_table({"x_train": x_train, "x_train[0]": x_train[0], "y_test": y_test, "y_test[0]": y_test[0]}))
+
+    # Validation data: the post uses the test set; "split" keeps the test set unseen until the end.
+    if args.validation == "split":
+        held_out = len(x_train) // 10
+        x_train, x_val = x_train[:-held_out], x_train[-held_out:]
+        y_train, y_val = y_train[:-held_out], y_train[-held_out:]
+    else:
+        x_val, y_val = x_test, y_test
+
+    # 5. Define. keras.Input declares the 784 inputs (the post's input_shape= warns in Keras 3).
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28 * 28,)),
+            keras.layers.Dense(args.hidden_units, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+    # 6. Compile: what to minimize (loss), how to update the weights (optimizer), what to report.
+    model.compile(
+        optimizer="rmsprop",
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION,
+    )
+
+    # 7. Fit. First a check that turns the post's two shape errors into one clear sentence.
+    check_fit_inputs(model, x_train, y_train, "x_train", "y_train")
+    check_fit_inputs(model, x_test, y_test, "x_test", "y_test")
+    updates_per_epoch = math.ceil(len(x_train) / args.batch_size)
+    log(
+        f"Training on {len(x_train):,} images, validating on {len(x_val):,} ({args.validation} set): "
+        f"{args.epochs} epochs × {updates_per_epoch:,} batches of {args.batch_size} "
+        f"= {args.epochs * updates_per_epoch:,} gradient updates."
+    )
+    verbose = 0 if args.quiet else 1
+    history = model.fit(
+        x_train,
+        y_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        validation_data=(x_val, y_val),
+        verbose=verbose,
+    )
+
+    # 8. Evaluate on the test set.
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=verbose)
+    return model, history, test_loss, test_accuracy
+
+
+def model_path(text: str) -> Path:
+    """argparse type for --save-model: Keras saves models to files ending in .keras."""
+    if not text.endswith(".keras"):
+        raise argparse.ArgumentTypeError(f"the model file must end in .keras, got {text!r}")
+    return Path(text)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--epochs", type=positive_int, default=EPOCHS, help=f"passes over the training set (default {EPOCHS})"
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=BATCH_SIZE, help=f"images per update (default {BATCH_SIZE})"
+    )
+    parser.add_argument(
+        "--hidden-units",
+        type=bounded_int(1, 4096),
+        default=HIDDEN_UNITS,
+        help=f"hidden neurons (default {HIDDEN_UNITS})",
+    )
+    parser.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=SEED, help=f"random seed (default {SEED})")
+    add_data_flag(parser)
+    parser.add_argument(
+        "--validation", choices=("test", "split"), default=VALIDATION, help=f"validation data (default {VALIDATION})"
+    )
+    parser.add_argument("--raw-pixels", action="store_true", help="skip scaling pixels to [0, 1], to see what it buys")
+    parser.add_argument("--save-model", type=model_path, metavar="PATH", help="save the trained model (a .keras file)")
+    parser.add_argument("--quiet", action="store_true", help="print only the results")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.save_model:
+        ensure_writable_folder(args.save_model.parent, "the model")
+    log = (lambda *lines: None) if args.quiet else print
+    model, history, test_loss, test_accuracy = train_and_evaluate(args, log)
+    print(f"test loss: {test_loss:.4f}")
+    print(f"test accuracy: {test_accuracy:.4f}")
+    if args.save_model:
+        with atomic_output(args.save_model) as temporary:
+            model.save(temporary)
+        print(f"Saved the trained model to {args.save_model}.")
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,102 @@
+"""Shared test fixtures: small synthetic digit sets the tests draw themselves, and script runners.
+
+The synthetic digits are the characters 0-9 drawn with Pillow's font at random offsets, so a
+network can really learn them; they are written as gzipped IDX files (as MNIST ships) and as
+an .npz (as Keras caches it).
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from mnist_helpers.idx import write_idx
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN_COUNT = 600
+TEST_COUNT = 200
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+
+
+def draw_digits(count: int, seed: int):
+    """``count`` 28×28 uint8 images of the digits 0-9 (white on black, as MNIST) and their labels."""
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(count) % 10).astype(np.uint8)
+    font = ImageFont.load_default(size=20)
+    images = np.zeros((count, 28, 28), dtype=np.uint8)
+    for i, label in enumerate(labels):
+        picture = Image.new("L", (28, 28), 0)
+        dx, dy = rng.integers(-3, 4, size=2)
+        ImageDraw.Draw(picture).text((14 + dx, 14 + dy), str(label), fill=255, font=font, anchor="mm")
+        images[i] = np.asarray(picture)
+    return images, labels
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """{"x_train", "y_train", "x_test", "y_test"} of synthetic digits."""
+    x_train, y_train = draw_digits(TRAIN_COUNT, seed=1)
+    x_test, y_test = draw_digits(TEST_COUNT, seed=2)
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+def write_idx_folder(folder: Path, arrays: dict, suffix: str = ".gz", names: dict = IDX_FILES) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, name in names.items():
+        write_idx(folder / f"{name}{suffix}", arrays[key])
+    return folder
+
+
+@pytest.fixture(scope="session")
+def idx_folder(tmp_path_factory, digits):
+    """A folder with the four synthetic IDX files, gzipped: the layout of ../shared/mnist."""
+    return write_idx_folder(tmp_path_factory.mktemp("idx"), digits)
+
+
+@pytest.fixture(scope="session")
+def npz_file(tmp_path_factory, digits):
+    path = tmp_path_factory.mktemp("npz") / "mnist.npz"
+    np.savez(path, **digits)
+    return path
+
+
+def clean_env(**extra):
+    """The environment for a script run: no MNIST_DATA, no network (a dead proxy), Keras home in a temp dir."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MNIST_DATA", "TF_CPP_MIN_LOG_LEVEL")}
+    env.update(MPLBACKEND="Agg", PYTHONPATH=str(ROOT))
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_script(script, *args, env=None, cwd=None, timeout=300):
+    """Run one of the project's scripts in a fresh Python, as a user would."""
+    path = script if Path(script).is_absolute() else ROOT / script
+    return subprocess.run(
+        [sys.executable, str(path), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env or clean_env(),
+        cwd=cwd or ROOT,
+        timeout=timeout,
+    )
+
+
+def assert_clean_failure(result, *expected_in_message, exit_code=None):
+    """A user error: non-zero exit, no traceback, one 'error:' line naming the problem."""
+    assert result.returncode != 0, result.stdout + result.stderr
+    if exit_code is not None:
+        assert result.returncode == exit_code, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    for text in expected_in_message:
+        assert text in errors[0], errors[0]

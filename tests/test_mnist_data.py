@@ -1,0 +1,201 @@
+"""The data loader: every source it reads, and every bad file it must refuse with one clear sentence."""
+
+import gzip
+import shutil
+
+import numpy as np
+import pytest
+from conftest import IDX_FILES, assert_clean_failure, clean_env, run_script, write_idx_folder
+
+from mnist_helpers.errors import UserError
+from mnist_helpers.idx import idx_header
+from mnist_helpers.mnist_data import load_data
+
+
+def assert_same_as(result, digits):
+    (x_train, y_train), (x_test, y_test) = result
+    for key, array in zip(("x_train", "y_train", "x_test", "y_test"), (x_train, y_train, x_test, y_test)):
+        assert array.dtype == np.uint8
+        np.testing.assert_array_equal(array, digits[key])
+    assert x_train.shape == (len(digits["x_train"]), 28, 28)
+    assert x_train.flags.writeable  # like np.load's arrays: users may modify them
+
+
+def test_reads_gzipped_idx_folder(idx_folder, digits):
+    assert_same_as(load_data(idx_folder, log=None), digits)
+
+
+def test_reads_raw_idx_folder_with_dotted_names(tmp_path, digits):
+    dotted = {key: name.replace("-idx", ".idx") for key, name in IDX_FILES.items()}
+    write_idx_folder(tmp_path, digits, suffix="", names=dotted)
+    assert_same_as(load_data(tmp_path, log=None), digits)
+
+
+def test_reads_npz_file_and_folder_with_mnist_npz(npz_file, digits):
+    assert_same_as(load_data(npz_file, log=None), digits)
+    assert_same_as(load_data(npz_file.parent, log=None), digits)
+
+
+def test_mnist_data_variable_is_used_and_flag_wins(monkeypatch, idx_folder, npz_file, tmp_path, digits):
+    monkeypatch.setenv("MNIST_DATA", str(idx_folder))
+    lines = []
+    assert_same_as(load_data(log=lines.append), digits)
+    assert f"MNIST_DATA={idx_folder}" in lines[0] or str(idx_folder) in lines[0]
+    monkeypatch.setenv("MNIST_DATA", str(tmp_path / "nowhere"))
+    assert_same_as(load_data(npz_file, log=None), digits)  # --data beats MNIST_DATA
+
+
+def test_reads_keras_cache_directly(monkeypatch, tmp_path, npz_file, digits):
+    monkeypatch.delenv("MNIST_DATA", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    (tmp_path / "datasets").mkdir()
+    shutil.copy(npz_file, tmp_path / "datasets" / "mnist.npz")
+    lines = []
+    assert_same_as(load_data(log=lines.append), digits)
+    assert "Keras cache" in lines[0]
+
+
+def test_own_data_is_accepted_with_a_note(idx_folder):
+    lines = []
+    load_data(idx_folder, log=lines.append)
+    assert "not the published MNIST" in lines[0] and "600 training" in lines[0]
+
+
+def test_corrupt_keras_cache_is_reported_and_left_alone(monkeypatch, tmp_path):
+    monkeypatch.delenv("MNIST_DATA", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    cached = tmp_path / "datasets" / "mnist.npz"
+    cached.parent.mkdir()
+    cached.write_bytes(b"PK\x03\x04 this zip breaks off")
+    with pytest.raises(UserError, match="mnist.npz is not a readable .npz"):
+        load_data(log=None)
+    assert cached.read_bytes() == b"PK\x03\x04 this zip breaks off"  # never handed to Keras, never deleted
+
+
+# Each bad input: how to make it, and what the one sentence must say.
+def _empty(folder, digits):
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(b"")
+
+
+def _empty_raw(folder, digits):
+    (folder / "train-images-idx3-ubyte.gz").unlink()
+    (folder / "train-images-idx3-ubyte").write_bytes(b"")
+
+
+def _truncated(folder, digits):
+    raw = idx_header(digits["x_train"].shape) + digits["x_train"].tobytes()
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(raw[: len(raw) // 2]))
+
+
+def _truncated_gzip_stream(folder, digits):
+    data = (folder / "train-images-idx3-ubyte.gz").read_bytes()
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(data[: len(data) // 2])
+
+
+def _wrong_magic(folder, digits):
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"\x1f\x8b\x08\x01" + bytes(100)))
+
+
+def _not_gzip(folder, digits):
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(b"these bytes were never compressed")
+
+
+def _count_mismatch(folder, digits):
+    labels = digits["y_test"][:-5]
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_header(labels.shape) + labels.tobytes()))
+
+
+def _label_ten(folder, digits):
+    labels = digits["y_train"].copy()
+    labels[3] = 10
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_header(labels.shape) + labels.tobytes()))
+
+
+def _missing_file(folder, digits):
+    (folder / "t10k-images-idx3-ubyte.gz").unlink()
+
+
+BAD_IDX = {
+    "empty file": (_empty, "train-images-idx3-ubyte.gz", "is empty"),
+    "empty raw file": (_empty_raw, "train-images-idx3-ubyte", "is empty"),
+    "truncated IDX": (_truncated, "train-images-idx3-ubyte.gz", "is truncated"),
+    "truncated gzip": (_truncated_gzip_stream, "train-images-idx3-ubyte.gz", "truncated or corrupt"),
+    "wrong magic": (_wrong_magic, "train-labels-idx1-ubyte.gz", "not an IDX file"),
+    "not gzip": (_not_gzip, "t10k-labels-idx1-ubyte.gz", "not valid gzip"),
+    "count mismatch": (_count_mismatch, "200 test images but 195 test labels", "same set"),
+    "label 10": (_label_ten, "y_train", "holds the label 10"),
+    "incomplete set": (_missing_file, "missing t10k-images-idx3-ubyte", "add the missing"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_IDX, ids=list(BAD_IDX))
+def test_bad_idx_folder_is_refused_with_one_sentence(tmp_path, digits, case):
+    make_bad, names, says = BAD_IDX[case]
+    folder = write_idx_folder(tmp_path / "data", digits)
+    make_bad(folder, digits)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    with pytest.raises(UserError) as raised:
+        load_data(folder, log=None)
+    assert names in str(raised.value) and says in str(raised.value)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before  # nothing modified or deleted
+
+
+def test_bad_npz_files_are_refused(tmp_path, digits):
+    missing_key = tmp_path / "missing.npz"
+    np.savez(missing_key, **{k: v for k, v in digits.items() if k != "y_test"})
+    with pytest.raises(UserError, match="missing.npz has no y_test"):
+        load_data(missing_key, log=None)
+
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, **{**digits, "y_train": np.array([object()] * 3, dtype=object)})
+    with pytest.raises(UserError, match="pickled.npz holds pickled Python objects"):
+        load_data(pickled, log=None)
+
+    text = tmp_path / "notes.npz"
+    text.write_text("just some text")
+    with pytest.raises(UserError, match="notes.npz .*not"):
+        load_data(text, log=None)
+
+    single = tmp_path / "single.npy"
+    np.save(single, digits["x_train"])
+    with pytest.raises(UserError, match="single.npy is a single .npy array"):
+        load_data(single, log=None)
+
+    floats = tmp_path / "floats.npz"
+    np.savez(floats, **{**digits, "x_test": digits["x_test"] / 255})
+    with pytest.raises(UserError, match="x_test in .*floats.npz is float64"):
+        load_data(floats, log=None)
+
+
+def test_missing_path_and_empty_folder(tmp_path):
+    with pytest.raises(UserError, match="nowhere does not exist"):
+        load_data(tmp_path / "nowhere", log=None)
+    with pytest.raises(UserError, match="holds neither the four MNIST IDX files"):
+        load_data(tmp_path, log=None)
+
+
+@pytest.mark.parametrize("case", ["truncated IDX", "not gzip", "label 10"])
+def test_bad_data_through_the_script_exits_cleanly(tmp_path, digits, case):
+    make_bad, names, says = BAD_IDX[case]
+    folder = write_idx_folder(tmp_path / "data", digits)
+    make_bad(folder, digits)
+    result = run_script("mnist.py", "--data", folder, "--save", tmp_path / "out.png")
+    assert_clean_failure(result, names, says, exit_code=1)
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_no_data_anywhere_explains_the_three_fixes(tmp_path):
+    """No --data, no MNIST_DATA, empty Keras cache, no network: Keras' own download really runs and fails."""
+    if any(p.exists() for p in [tmp_path / "x"]) or (shutil.os.path.exists("/tmp/.keras/datasets/mnist.npz")):
+        pytest.skip("/tmp/.keras/datasets/mnist.npz exists on this machine, so a cache would be found")
+    env = clean_env(
+        KERAS_HOME=tmp_path / "keras",
+        HOME=tmp_path,
+        https_proxy="http://127.0.0.1:9",
+        HTTPS_PROXY="http://127.0.0.1:9",
+        http_proxy="http://127.0.0.1:9",
+        HTTP_PROXY="http://127.0.0.1:9",
+    )
+    result = run_script("mnist.py", "--save", tmp_path / "out.png", env=env, timeout=120)
+    assert_clean_failure(result, "Could not find MNIST", "--data", "MNIST_DATA", "mnist.npz", exit_code=2)
+    assert "internet" in result.stderr
