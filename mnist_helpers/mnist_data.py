@@ -176,6 +176,7 @@ def _download_with_keras(cached: Path) -> dict:
     from . import quiet_tensorflow  # noqa: F401  (before keras)
 
     import keras
+
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     except Exception as error:

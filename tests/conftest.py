@@ -6,6 +6,7 @@ an .npz (as Keras caches it).
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +89,12 @@ def run_script(script, *args, env=None, cwd=None, timeout=300):
         cwd=cwd or ROOT,
         timeout=timeout,
     )
+
+
+def epoch_figures(output: str) -> list[str]:
+    """Each epoch's closing figures and the test figures a run printed; the progress in between depends on timing."""
+    epochs = re.findall(r"accuracy: \d\.\d+ - loss: \d+\.\d+ - val_accuracy: \d\.\d+ - val_loss: \d+\.\d+", output)
+    return epochs + re.findall(r"^test (?:loss|accuracy): .*$", output, re.M)
 
 
 def assert_clean_failure(result, *expected_in_message, exit_code=None):

@@ -1,0 +1,54 @@
+"""The shape facts the post prints, and the check that explains the post's two errors before fit."""
+
+import numpy as np
+import pytest
+
+from mnist_helpers.errors import UserError
+from mnist_helpers.shapes import check_fit_inputs, shape_table
+
+
+class FakeShapes:
+    """Only what check_fit_inputs reads from a model (the real model is checked end to end)."""
+
+    input_shape = (None, 784)
+    output_shape = (None, 10)
+
+
+def test_shape_table_shows_the_posts_facts():
+    x_train = np.zeros((60, 28, 28), dtype=np.uint8)
+    x_train[0, 3, 4] = 255
+    y_test = np.array([7, 2, 1], dtype=np.uint8)
+    table = shape_table({"x_train": x_train, "x_train[0]": x_train[0], "y_test": y_test, "y_test[0]": y_test[0]})
+    rows = [line.split(None, 2) for line in table.splitlines()]
+    assert rows[1][:2] == ["x_train", "3"] and "(60, 28, 28)  uint8  0 to 255" in table
+    assert rows[2][:2] == ["x_train[0]", "2"] and "(28, 28)" in rows[2][2]
+    assert rows[3][:2] == ["y_test", "1"] and "(3,)" in rows[3][2]
+    assert rows[4][:2] == ["y_test[0]", "0"] and rows[4][2].startswith("()") and rows[4][2].endswith("7")
+
+
+def test_images_not_reshaped_names_array_shapes_and_fix():
+    with pytest.raises(UserError) as raised:
+        check_fit_inputs(FakeShapes, np.zeros((60000, 28, 28), "float32"), np.zeros((60000, 10)), "x_train", "y_train")
+    message = str(raised.value)
+    assert "x_train has shape (60000, 28, 28)" in message
+    assert "(samples, 784)" in message
+    assert "x_train = x_train.reshape((60000, 28 * 28))" in message
+
+
+def test_labels_not_one_hot_names_array_shapes_and_fix():
+    with pytest.raises(UserError) as raised:
+        check_fit_inputs(FakeShapes, np.zeros((10000, 784), "float32"), np.zeros(10000, "uint8"), "x_test", "y_test")
+    message = str(raised.value)
+    assert "y_test has shape (10000,)" in message and "(samples, 10)" in message
+    assert "y_test = keras.utils.to_categorical(y_test)" in message
+
+
+def test_unscaled_integer_pixels_and_mismatched_lengths():
+    with pytest.raises(UserError, match=r"x_train holds uint8 values.*astype\('float32'\) / 255"):
+        check_fit_inputs(FakeShapes, np.zeros((5, 784), "uint8"), np.zeros((5, 10)), "x_train", "y_train")
+    with pytest.raises(UserError, match="x_train has 5 samples but y_train has 4"):
+        check_fit_inputs(FakeShapes, np.zeros((5, 784), "float32"), np.zeros((4, 10)), "x_train", "y_train")
+
+
+def test_correct_inputs_pass():
+    check_fit_inputs(FakeShapes, np.zeros((5, 784), "float32"), np.zeros((5, 10), "float32"), "x_train", "y_train")
