@@ -1,6 +1,7 @@
 """Command-line plumbing shared by the scripts: flag value types and the top-level error handling."""
 
 import argparse
+import os
 import sys
 
 from .errors import UserError
@@ -45,4 +46,8 @@ def run(main, argv=None) -> None:
         sys.stdout.flush()
         print("\nInterrupted.", file=sys.stderr)
         code = INTERRUPTED_EXIT_CODE
-    sys.exit(code or 0)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Every output file is already closed. Skip the interpreter's clean-up, which with TensorFlow
+    # loaded takes about half a second and changes nothing the user sees.
+    os._exit(code or 0)

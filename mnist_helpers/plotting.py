@@ -8,6 +8,7 @@ only when Matplotlib has an interactive backend; a headless machine just gets th
 import math
 
 import matplotlib
+import numpy as np
 
 matplotlib.rcParams.update(
     {
@@ -47,15 +48,21 @@ def grid_shape(count: int) -> tuple[int, int]:
     return math.ceil(count / columns), columns
 
 
-def digit_grid(figure_or_subfigure, images, titles) -> None:
-    """Draw 28×28 ``images`` in a grid, each with its title, axes hidden."""
+def digit_grid(ax, images, titles, gap: int = 8) -> None:
+    """Draw 28×28 ``images`` as one picture (fast: one image, not one plot per digit), titles above each."""
     rows, columns = grid_shape(len(images))
-    axes = figure_or_subfigure.subplots(rows, columns, squeeze=False)
-    for ax in axes.flat:
-        ax.set_axis_off()
-    for ax, image, title in zip(axes.flat, images, titles):
-        ax.imshow(image.reshape(28, 28), cmap=DIGIT_CMAP)
-        ax.set_title(title, fontsize=9)
+    cell = 28 + gap
+    sheet = np.zeros((rows * cell, columns * cell))
+    for i, image in enumerate(images):
+        row, column = divmod(i, columns)
+        sheet[row * cell + gap : (row + 1) * cell, column * cell + gap // 2 : column * cell + gap // 2 + 28] = (
+            np.asarray(image, dtype=float).reshape(28, 28) / max(float(np.max(image)), 1e-9)
+        )
+    ax.imshow(sheet, cmap=DIGIT_CMAP, vmin=0, vmax=1)
+    for i, title in enumerate(titles):
+        row, column = divmod(i, columns)
+        ax.text(column * cell + cell / 2, row * cell + gap - 1, title, ha="center", va="bottom", fontsize=8)
+    ax.set_axis_off()
 
 
 def digits_figure(images, labels, count: int, index: int):
@@ -64,7 +71,7 @@ def digits_figure(images, labels, count: int, index: int):
     figure.suptitle("MNIST training digits")
     grid_side, large_side = figure.subfigures(1, 2, width_ratios=[1, 1])
     grid_side.suptitle(f"train_images[:{count}] with their labels", fontsize=11)
-    digit_grid(grid_side, images[:count], [f"label {label}" for label in labels[:count]])
+    digit_grid(grid_side.subplots(), images[:count], [f"label {label}" for label in labels[:count]])
     large_side.suptitle(f"train_images[{index}], label {labels[index]}: 28 × 28 pixels", fontsize=11)
     ax = large_side.subplots()
     picture = ax.imshow(images[index], cmap=DIGIT_CMAP, vmin=0, vmax=255)

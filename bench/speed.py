@@ -1,0 +1,105 @@
+"""Speed benchmark: the lesson against the post's own script, in one run, on this machine.
+
+    MNIST_DATA=../shared/mnist python bench/speed.py [--runs 3]
+
+Runs, alternating and each in a fresh Python: the post's final script (bench/post_script.py),
+the project's mnist_learn.py (defaults), and a NumPy reference of the same training; then the
+post's mnist.py (bench/post_mnist.py) against the project's mnist.py. Prints medians of wall time,
+time inside fit, peak memory (RSS) and test accuracy, and the ratios the speed targets are set in.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAMS = {
+    "post": ["bench/timed_fit.py", "bench/post_script.py"],
+    "lesson": ["bench/timed_fit.py", "mnist_learn.py"],
+    "numpy": ["bench/numpy_reference.py"],
+    "post mnist.py": ["bench/post_mnist.py"],
+    "mnist.py": ["mnist.py", "--save", "{tmp}/digits.png"],
+}
+TARGETS = [  # (what, numerator, denominator, column, at most)
+    ("lesson total / post total", "lesson", "post", "wall", 0.55),
+    ("lesson fit / post fit", "lesson", "post", "fit", 0.40),
+    ("mnist.py / post mnist.py", "mnist.py", "post mnist.py", "wall", 0.30),
+    ("lesson fit / NumPy fit (the gap left)", "lesson", "numpy", "fit", None),
+]
+
+
+def run_once(name: str, tmp: str) -> dict:
+    """One fresh-process run: wall seconds, fit seconds, peak RSS (MiB), test accuracy."""
+    fit_file = Path(tmp) / "fit.txt"
+    fit_file.unlink(missing_ok=True)
+    command = [sys.executable, *(arg.format(tmp=tmp) for arg in PROGRAMS[name])]
+    env = dict(os.environ, BENCH_FIT_FILE=str(fit_file), MPLBACKEND="Agg")
+    with tempfile.TemporaryFile("w+") as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read()
+    if process.returncode != 0:
+        sys.exit(f"{name} failed (exit {process.returncode}):\n{text[-2000:]}")
+    result = {"wall": wall, "rss": usage.ru_maxrss / 1024, "fit": None, "accuracy": None}
+    if name == "numpy":
+        figures = json.loads(text.strip().splitlines()[-1])
+        result.update(fit=figures["fit_seconds"], accuracy=figures["test_accuracy"])
+    elif fit_file.exists():
+        result["fit"] = float(fit_file.read_text().split()[0])
+    found = re.findall(r"test accuracy:? ([\d.]+)", text)
+    if found:
+        result["accuracy"] = float(found[-1])
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="rounds; each runs every program once (default 3)")
+    args = parser.parse_args()
+    if not os.environ.get("MNIST_DATA"):
+        sys.exit("Set MNIST_DATA to the MNIST folder, e.g. MNIST_DATA=../shared/mnist python bench/speed.py")
+    results = {name: [] for name in PROGRAMS}
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_number in range(args.runs):
+            order = list(PROGRAMS) if round_number % 2 == 0 else list(reversed(PROGRAMS))
+            for name in order:
+                results[name].append(run_once(name, tmp))
+                print(f"round {round_number + 1}/{args.runs}: {name:<14} {results[name][-1]['wall']:.2f} s", flush=True)
+
+    def median(name, column):
+        values = [r[column] for r in results[name] if r[column] is not None]
+        return statistics.median(values) if values else None
+
+    print(
+        f"\nMedians of {args.runs} runs on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print("| program | total s | fit s | peak RSS MiB | test accuracy |\n| --- | ---: | ---: | ---: | ---: |")
+    for name in PROGRAMS:
+        cells = [median(name, c) for c in ("wall", "fit", "rss", "accuracy")]
+        formatted = [f"{v:.2f}" if v is not None else "–" for v in cells[:2]] + [
+            f"{cells[2]:.0f}",
+            f"{cells[3]:.4f}" if cells[3] is not None else "–",
+        ]
+        print(f"| {name} | " + " | ".join(formatted) + " |")
+    print("\n| ratio | measured | target |\n| --- | ---: | ---: |")
+    for label, top, bottom, column, limit in TARGETS:
+        ratio = median(top, column) / median(bottom, column)
+        verdict = "–" if limit is None else f"≤ {limit:.2f} {'met' if ratio <= limit else 'NOT met'}"
+        print(f"| {label} | {ratio:.2f} | {verdict} |")
+    print(f"| lesson peak RSS / post peak RSS | {median('lesson', 'rss') / median('post', 'rss'):.2f} | ≤ 1.00 |")
+
+
+if __name__ == "__main__":
+    main()
