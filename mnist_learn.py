@@ -10,6 +10,7 @@ compile, fit, evaluate. Change a constant below (or pass its flag) and run it ag
 import argparse
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import mnist_helpers.quiet_tensorflow  # noqa: F401  (first: hides TensorFlow's start-up log lines)
 import keras
@@ -23,12 +24,13 @@ EPOCHS = 5  # passes over the whole training set
 BATCH_SIZE = 128  # images per gradient update
 HIDDEN_UNITS = 32  # neurons in the hidden layer; the post suggests 64, 512 or 784 too
 SEED = 1337  # the same seed repeats a run number for number
+PLOTS = "plots"  # where the pictures of the run go
 VALIDATION = "test"  # "test" validates on the test set, as the post does; "split" holds out 10% of training
 STEPS_PER_EXECUTION = 67  # speed only: batches per call into TensorFlow (469 = 7 × 67); same updates, same maths
 
 
 def train_and_evaluate(args, log=print):
-    """The whole lesson. Returns (model, history, test_loss, test_accuracy)."""
+    """The whole lesson. Returns the model, its history, the test data and the test figures."""
     # The post's np.random.seed(1337) no longer makes Keras 3 repeatable; this seeds Python,
     # NumPy and TensorFlow (initial weights and the shuffling of batches) in one call.
     keras.utils.set_random_seed(args.seed)
@@ -102,7 +104,14 @@ def train_and_evaluate(args, log=print):
 
     # 8. Evaluate on the test set.
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=args.batch_size, verbose=verbose)
-    return model, history, test_loss, test_accuracy
+    return SimpleNamespace(
+        model=model,
+        history=history.history,
+        x_test=x_test,
+        y_test=y_test,
+        test_loss=test_loss,
+        test_accuracy=test_accuracy,
+    )
 
 
 def model_path(text: str) -> Path:
@@ -133,22 +142,38 @@ def parse_args(argv=None):
     )
     parser.add_argument("--raw-pixels", action="store_true", help="skip scaling pixels to [0, 1], to see what it buys")
     parser.add_argument("--save-model", type=model_path, metavar="PATH", help="save the trained model (a .keras file)")
+    parser.add_argument(
+        "--plots", type=Path, default=Path(PLOTS), metavar="DIR", help=f"folder for the pictures (default {PLOTS}/)"
+    )
+    parser.add_argument("--no-plots", action="store_true", help="draw no pictures (Matplotlib is then never loaded)")
     parser.add_argument("--quiet", action="store_true", help="print only the results")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    # Check output folders now, not after minutes of training.
     if args.save_model:
         ensure_writable_folder(args.save_model.parent, "the model")
+    if not args.no_plots:
+        ensure_writable_folder(args.plots, "the pictures")
     log = (lambda *lines: None) if args.quiet else print
-    model, history, test_loss, test_accuracy = train_and_evaluate(args, log)
-    print(f"test loss: {test_loss:.4f}")
-    print(f"test accuracy: {test_accuracy:.4f}")
+    run = train_and_evaluate(args, log)
+    print(f"test loss: {run.test_loss:.4f}")
+    print(f"test accuracy: {run.test_accuracy:.4f}")
     if args.save_model:
         with atomic_output(args.save_model) as temporary:
-            model.save(temporary)
+            run.model.save(temporary)
         print(f"Saved the trained model to {args.save_model}.")
+    if not args.no_plots:
+        from mnist_helpers.plotting import save_training_pictures  # Matplotlib loads only here
+
+        probabilities = run.model.predict(run.x_test, verbose=0)
+        hidden_weights = run.model.layers[0].get_weights()[0]
+        paths = save_training_pictures(
+            args.plots, run.history, run.x_test, run.y_test.argmax(axis=1), probabilities, hidden_weights
+        )
+        print(f"Pictures in {args.plots}/: {', '.join(path.name for path in paths)}")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = {
     "post": ["bench/timed_fit.py", "bench/post_script.py"],
-    "lesson": ["bench/timed_fit.py", "mnist_learn.py"],
+    "lesson": ["bench/timed_fit.py", "mnist_learn.py", "--no-plots"],
     "numpy": ["bench/numpy_reference.py"],
     "post mnist.py": ["bench/post_mnist.py"],
     "mnist.py": ["mnist.py", "--save", "{tmp}/digits.png"],

@@ -6,6 +6,7 @@ only when Matplotlib has an interactive backend; a headless machine just gets th
 """
 
 import math
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -22,6 +23,7 @@ matplotlib.rcParams.update(
 )
 
 import matplotlib.pyplot as plt  # noqa: E402  (after the style is set)
+import matplotlib.ticker  # noqa: E402
 from matplotlib.backends import BackendFilter, backend_registry  # noqa: E402
 
 from .files import atomic_output  # noqa: E402
@@ -79,3 +81,101 @@ def digits_figure(images, labels, count: int, index: int):
     ax.set_yticks(range(0, 28, 4))
     large_side.colorbar(picture, ax=ax, label="pixel intensity (0 = paper, 255 = ink)", shrink=0.8)
     return figure
+
+
+def learning_curves_figure(history: dict):
+    """Loss and accuracy per epoch, training against validation: where overfitting shows."""
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
+    figure.suptitle("Learning curves")
+    epochs = range(1, len(history["loss"]) + 1)
+    for ax, metric in zip(axes, ("loss", "accuracy")):
+        ax.plot(epochs, history[metric], "o-", label=f"training {metric}")
+        if f"val_{metric}" in history:
+            ax.plot(epochs, history[f"val_{metric}"], "s--", label=f"validation {metric}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return figure
+
+
+def confusion_matrix(true_labels, predicted_labels, classes: int = 10):
+    """counts[t, p]: how many digits with true label t were predicted as p."""
+    pairs = np.asarray(true_labels, dtype=int) * classes + np.asarray(predicted_labels, dtype=int)
+    return np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
+
+
+def confusion_figure(counts):
+    """The confusion matrix with its counts: correct answers on the diagonal (green), mistakes elsewhere (red)."""
+    figure, ax = plt.subplots(figsize=(7.5, 6.5), layout="constrained")
+    total, correct = counts.sum(), np.trace(counts)
+    figure.suptitle(f"Confusion matrix: {correct:,} of {total:,} test digits right ({correct / max(total, 1):.2%})")
+    diagonal = np.eye(len(counts), dtype=bool)
+    ax.imshow(np.ma.masked_where(diagonal, counts), cmap="Reds", vmin=0, vmax=max(counts[~diagonal].max(), 1))
+    ax.imshow(np.ma.masked_where(~diagonal, counts), cmap="Greens", vmin=0, vmax=max(counts.max(), 1) * 1.6)
+    darkest_mistake = max(counts[~diagonal].max(), 1)
+    for (true, predicted), count in np.ndenumerate(counts):
+        dark = true != predicted and count > 0.6 * darkest_mistake
+        ax.text(predicted, true, str(count), ha="center", va="center", fontsize=8, color="white" if dark else "black")
+    ax.set_xticks(range(len(counts)))
+    ax.set_yticks(range(len(counts)))
+    ax.set_xlabel("predicted label")
+    ax.set_ylabel("true label")
+    return figure
+
+
+def mistakes_figure(images, true_labels, probabilities, most: int = 25):
+    """Up to ``most`` misclassified digits, each titled with the truth, the guess and its confidence."""
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != true_labels)[:most]
+    figure, ax = plt.subplots(figsize=(9, 9.5), layout="constrained")
+    figure.suptitle(f"Mistakes: the first {len(wrong)} misclassified test digits")
+    titles = [f"true {true_labels[i]} → predicted {predicted[i]} ({probabilities[i, predicted[i]]:.2f})" for i in wrong]
+    if len(wrong):
+        digit_grid(ax, images[wrong], titles, gap=10)
+    else:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "No mistakes on the test set.", ha="center", va="center")
+    return figure
+
+
+def hidden_units_figure(kernel):
+    """One 28×28 picture per hidden unit of its 784 input weights: red pixels excite the unit, blue inhibit it."""
+    units = kernel.shape[1]
+    rows, columns = grid_shape(units)
+    gap = 4
+    cell = 28 + gap
+    sheet = np.full((rows * cell, columns * cell), np.nan)
+    for unit in range(units):
+        row, column = divmod(unit, columns)
+        weights = kernel[:, unit].reshape(28, 28)
+        sheet[row * cell : row * cell + 28, column * cell : column * cell + 28] = weights / max(
+            np.abs(weights).max(), 1e-12
+        )
+    side = min(14, 3 + columns * 0.9)
+    figure, ax = plt.subplots(figsize=(side, side * rows / columns + 0.8), layout="constrained")
+    figure.suptitle(f"What the {units} hidden units look for (first layer's weights, each scaled to its largest)")
+    colours = matplotlib.colormaps["RdBu_r"].with_extremes(bad="white")
+    picture = ax.imshow(sheet, cmap=colours, vmin=-1, vmax=1)
+    ax.set_axis_off()
+    figure.colorbar(picture, ax=ax, shrink=0.6, label="weight: blue lowers, red raises the unit's output")
+    return figure
+
+
+PICTURES = ("learning_curves.png", "confusion_matrix.png", "mistakes.png", "hidden_units.png")
+
+
+def save_training_pictures(folder, history: dict, x_test, test_labels, probabilities, kernel) -> list:
+    """Draw and save the four pictures of a training run into ``folder``; returns their paths."""
+    images = np.asarray(x_test).reshape(-1, 28, 28)
+    figures = (
+        learning_curves_figure(history),
+        confusion_figure(confusion_matrix(test_labels, probabilities.argmax(axis=1))),
+        mistakes_figure(images, test_labels, probabilities),
+        hidden_units_figure(kernel),
+    )
+    paths = [Path(folder) / name for name in PICTURES]
+    for figure, path in zip(figures, paths):
+        save_figure(figure, path)
+    return paths

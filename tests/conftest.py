@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -79,14 +80,15 @@ def clean_env(**extra):
 
 
 def run_script(script, *args, env=None, cwd=None, timeout=300):
-    """Run one of the project's scripts in a fresh Python, as a user would."""
+    """Run one of the project's scripts in a fresh Python, as a user would, by default in an empty folder."""
     path = script if Path(script).is_absolute() else ROOT / script
+    cwd = cwd or tempfile.mkdtemp(prefix="run-")
     return subprocess.run(
         [sys.executable, str(path), *map(str, args)],
         capture_output=True,
         text=True,
         env=env or clean_env(),
-        cwd=cwd or ROOT,
+        cwd=cwd,
         timeout=timeout,
     )
 

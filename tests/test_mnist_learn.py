@@ -67,7 +67,17 @@ def test_another_seed_gives_other_weights(default_run, idx_folder):
 
 def test_validation_split_and_quiet(idx_folder):
     result = run_script(
-        "mnist_learn.py", "--data", idx_folder, "--epochs", 1, "--batch-size", 10, "--validation", "split", "--quiet"
+        "mnist_learn.py",
+        "--data",
+        idx_folder,
+        "--epochs",
+        1,
+        "--batch-size",
+        10,
+        "--validation",
+        "split",
+        "--quiet",
+        "--no-plots",
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
