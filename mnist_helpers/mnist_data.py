@@ -79,9 +79,9 @@ def keras_cache_files() -> list[Path]:
 def _find_and_read(path):
     """Read the first source that exists; return (arrays, a description of the source)."""
     if path is not None:
-        return _read_user_path(Path(path), f"--data {path}")
+        return _read_user_path(Path(path).expanduser(), f"--data {path}")
     if os.environ.get("MNIST_DATA"):
-        return _read_user_path(Path(os.environ["MNIST_DATA"]), f"MNIST_DATA={os.environ['MNIST_DATA']}")
+        return _read_user_path(Path(os.environ["MNIST_DATA"]).expanduser(), f"MNIST_DATA={os.environ['MNIST_DATA']}")
     cache_files = keras_cache_files()
     for cached in cache_files:
         if cached.exists():
