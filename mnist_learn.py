@@ -158,20 +158,20 @@ def main(argv=None):
     if not args.no_plots:
         ensure_writable_folder(args.plots, "the pictures")
     log = (lambda *lines: None) if args.quiet else print
-    run = train_and_evaluate(args, log)
-    print(f"test loss: {run.test_loss:.4f}")
-    print(f"test accuracy: {run.test_accuracy:.4f}")
+    result = train_and_evaluate(args, log)
+    print(f"test loss: {result.test_loss:.4f}")
+    print(f"test accuracy: {result.test_accuracy:.4f}")
     if args.save_model:
         with atomic_output(args.save_model) as temporary:
-            run.model.save(temporary)
+            result.model.save(temporary)
         print(f"Saved the trained model to {args.save_model}.")
     if not args.no_plots:
         from mnist_helpers.plotting import save_training_pictures  # Matplotlib loads only here
 
-        probabilities = run.model.predict(run.x_test, verbose=0)
-        hidden_weights = run.model.layers[0].get_weights()[0]
+        probabilities = result.model.predict(result.x_test, verbose=0)
+        hidden_weights = result.model.layers[0].get_weights()[0]
         paths = save_training_pictures(
-            args.plots, run.history, run.x_test, run.y_test.argmax(axis=1), probabilities, hidden_weights
+            args.plots, result.history, result.x_test, result.y_test.argmax(axis=1), probabilities, hidden_weights
         )
         print(f"Pictures in {args.plots}/: {', '.join(path.name for path in paths)}")
 

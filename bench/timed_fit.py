@@ -6,6 +6,7 @@ script does. The fit time goes to the file named by $BENCH_FIT_FILE.
 """
 
 import importlib.abc
+import importlib.util
 import os
 import runpy
 import sys
@@ -47,8 +48,6 @@ class HookTrainer(importlib.abc.MetaPathFinder):
 
 
 if __name__ == "__main__":
-    import importlib.util
-
     sys.meta_path.insert(0, HookTrainer())
     script = sys.argv[1]
     sys.argv = sys.argv[1:]

@@ -50,16 +50,24 @@ def grid_shape(count: int) -> tuple[int, int]:
     return math.ceil(count / columns), columns
 
 
-def digit_grid(ax, images, titles, gap: int = 8) -> None:
-    """Draw 28×28 ``images`` as one picture (fast: one image, not one plot per digit), titles above each."""
+def tile(images, gap: int, top: int = 0, left: int = 0, fill: float = 0.0):
+    """Lay 28×28 ``images`` out in a near-square grid as one array, each at (``top``, ``left``) in
+    its cell of 28 + ``gap`` pixels. One image is far faster to draw than one plot per digit."""
     rows, columns = grid_shape(len(images))
     cell = 28 + gap
-    sheet = np.zeros((rows * cell, columns * cell))
+    sheet = np.full((rows * cell, columns * cell), fill)
     for i, image in enumerate(images):
         row, column = divmod(i, columns)
-        sheet[row * cell + gap : (row + 1) * cell, column * cell + gap // 2 : column * cell + gap // 2 + 28] = (
-            np.asarray(image, dtype=float).reshape(28, 28) / max(float(np.max(image)), 1e-9)
-        )
+        y, x = row * cell + top, column * cell + left
+        sheet[y : y + 28, x : x + 28] = np.asarray(image, dtype=float).reshape(28, 28)
+    return sheet, columns
+
+
+def digit_grid(ax, images, titles, gap: int = 8) -> None:
+    """Draw 28×28 ``images`` as one picture, each scaled to its own brightest pixel, titles above each."""
+    scaled = [np.asarray(image, dtype=float) / max(float(np.max(image)), 1e-9) for image in images]
+    sheet, columns = tile(scaled, gap, top=gap, left=gap // 2)
+    cell = 28 + gap
     ax.imshow(sheet, cmap=DIGIT_CMAP, vmin=0, vmax=1)
     for i, title in enumerate(titles):
         row, column = divmod(i, columns)
@@ -112,9 +120,9 @@ def confusion_figure(counts):
     total, correct = counts.sum(), np.trace(counts)
     figure.suptitle(f"Confusion matrix: {correct:,} of {total:,} test digits right ({correct / max(total, 1):.2%})")
     diagonal = np.eye(len(counts), dtype=bool)
-    ax.imshow(np.ma.masked_where(diagonal, counts), cmap="Reds", vmin=0, vmax=max(counts[~diagonal].max(), 1))
-    ax.imshow(np.ma.masked_where(~diagonal, counts), cmap="Greens", vmin=0, vmax=max(counts.max(), 1) * 1.6)
     darkest_mistake = max(counts[~diagonal].max(), 1)
+    ax.imshow(np.ma.masked_where(diagonal, counts), cmap="Reds", vmin=0, vmax=darkest_mistake)
+    ax.imshow(np.ma.masked_where(~diagonal, counts), cmap="Greens", vmin=0, vmax=max(counts.max(), 1) * 1.6)
     for (true, predicted), count in np.ndenumerate(counts):
         dark = true != predicted and count > 0.6 * darkest_mistake
         ax.text(predicted, true, str(count), ha="center", va="center", fontsize=8, color="white" if dark else "black")
@@ -144,15 +152,8 @@ def hidden_units_figure(kernel):
     """One 28×28 picture per hidden unit of its 784 input weights: red pixels excite the unit, blue inhibit it."""
     units = kernel.shape[1]
     rows, columns = grid_shape(units)
-    gap = 4
-    cell = 28 + gap
-    sheet = np.full((rows * cell, columns * cell), np.nan)
-    for unit in range(units):
-        row, column = divmod(unit, columns)
-        weights = kernel[:, unit].reshape(28, 28)
-        sheet[row * cell : row * cell + 28, column * cell : column * cell + 28] = weights / max(
-            np.abs(weights).max(), 1e-12
-        )
+    each = [kernel[:, unit] / max(np.abs(kernel[:, unit]).max(), 1e-12) for unit in range(units)]
+    sheet, _ = tile(each, gap=4, fill=np.nan)  # NaN: the gaps, drawn white
     side = min(14, 3 + columns * 0.9)
     figure, ax = plt.subplots(figsize=(side, side * rows / columns + 0.8), layout="constrained")
     figure.suptitle(f"What the {units} hidden units look for (first layer's weights, each scaled to its largest)")

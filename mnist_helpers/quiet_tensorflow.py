@@ -1,14 +1,15 @@
 """Import TensorFlow without burying the lesson's output under its start-up log lines.
 
-Import this module before ``import keras``. It also keeps Keras from importing Matplotlib, which
-Keras does at start-up only for its image-gallery helpers (unused here): that saves about 0.4 s
-on every run, and a run that draws nothing never loads Matplotlib. Importing Matplotlib
-afterwards works as usual.
- ``TF_CPP_MIN_LOG_LEVEL`` alone no longer hides
-everything: TensorFlow 2.19+ logs a few lines (oneDNN, CUDA not found, CPU features) through
-absl before that setting is read. So the import runs with the process's stderr captured, and
+Import this module before ``import keras``.
+
+``TF_CPP_MIN_LOG_LEVEL`` alone no longer hides everything: TensorFlow 2.19+ logs a few lines
+(oneDNN, CUDA not found, CPU features) through absl before that setting is read. So the import runs with the process's stderr captured, and
 only lines in TensorFlow's native log format are dropped; anything else is passed through.
 Set ``TF_CPP_MIN_LOG_LEVEL`` yourself (e.g. to 0) to see everything, unfiltered.
+
+It also keeps Keras from importing Matplotlib, which Keras does at start-up only for its
+image-gallery helpers (unused here): that saves about 0.4 s on every run, and a run that draws
+nothing never loads Matplotlib. Importing Matplotlib afterwards works as usual.
 """
 
 import contextlib

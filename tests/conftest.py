@@ -79,6 +79,21 @@ def clean_env(**extra):
     return env
 
 
+def offline_env(tmp_path):
+    """No MNIST anywhere: no MNIST_DATA, an empty Keras home, and no network (a proxy on a closed port)."""
+    if Path("/tmp/.keras/datasets/mnist.npz").exists():
+        pytest.skip("/tmp/.keras/datasets/mnist.npz exists on this machine, so Keras' fallback cache would be found")
+    dead = "http://127.0.0.1:9"
+    return clean_env(
+        KERAS_HOME=tmp_path / "keras",
+        HOME=tmp_path,
+        https_proxy=dead,
+        HTTPS_PROXY=dead,
+        http_proxy=dead,
+        HTTP_PROXY=dead,
+    )
+
+
 def run_script(script, *args, env=None, cwd=None, timeout=300):
     """Run one of the project's scripts in a fresh Python, as a user would, by default in an empty folder."""
     path = script if Path(script).is_absolute() else ROOT / script

@@ -5,7 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import IDX_FILES, assert_clean_failure, clean_env, run_script, write_idx_folder
+from conftest import IDX_FILES, assert_clean_failure, offline_env, run_script, write_idx_folder
 
 from mnist_helpers.errors import UserError
 from mnist_helpers.idx import idx_header
@@ -186,16 +186,7 @@ def test_bad_data_through_the_script_exits_cleanly(tmp_path, digits, case):
 
 def test_no_data_anywhere_explains_the_three_fixes(tmp_path):
     """No --data, no MNIST_DATA, empty Keras cache, no network: Keras' own download really runs and fails."""
-    if any(p.exists() for p in [tmp_path / "x"]) or (shutil.os.path.exists("/tmp/.keras/datasets/mnist.npz")):
-        pytest.skip("/tmp/.keras/datasets/mnist.npz exists on this machine, so a cache would be found")
-    env = clean_env(
-        KERAS_HOME=tmp_path / "keras",
-        HOME=tmp_path,
-        https_proxy="http://127.0.0.1:9",
-        HTTPS_PROXY="http://127.0.0.1:9",
-        http_proxy="http://127.0.0.1:9",
-        HTTP_PROXY="http://127.0.0.1:9",
-    )
+    env = offline_env(tmp_path)
     result = run_script("mnist.py", "--save", tmp_path / "out.png", env=env, timeout=120)
     assert_clean_failure(result, "Could not find MNIST", "--data", "MNIST_DATA", "mnist.npz", exit_code=2)
     assert "internet" in result.stderr

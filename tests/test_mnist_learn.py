@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, assert_clean_failure, clean_env, epoch_figures, run_script
+from conftest import ROOT, assert_clean_failure, clean_env, epoch_figures, offline_env, run_script
 
 from mnist_helpers.quiet_tensorflow import is_startup_noise
 
@@ -99,26 +99,12 @@ def test_validation_split_and_quiet(idx_folder):
         (["--save-model", "model.h5"], "must end in .keras"),
     ],
 )
-def test_bad_flag_values_are_refused_by_the_parser(flags, complaint):
+def test_bad_flag_values_are_refused_by_the_parser(flags, complaint, capsys):
     import mnist_learn
 
     with pytest.raises(SystemExit) as raised:
         mnist_learn.parse_args(flags)
     assert raised.value.code == 2
-
-
-@pytest.mark.parametrize(
-    "flags, complaint",
-    [
-        (["--epochs", "0"], "argument --epochs: must be 1 or more, got 0"),
-        (["--hidden-units", "abc"], "argument --hidden-units: expected a whole number, got 'abc'"),
-    ],
-)
-def test_bad_flag_message_reaches_the_user(flags, complaint, capsys):
-    import mnist_learn
-
-    with pytest.raises(SystemExit):
-        mnist_learn.parse_args(flags)
     assert complaint in capsys.readouterr().err
 
 
@@ -175,6 +161,5 @@ def test_ctrl_c_during_training_says_interrupted(idx_folder):
 
 
 def test_no_data_without_network_exits_2(tmp_path):
-    env = clean_env(KERAS_HOME=tmp_path / "keras", HOME=tmp_path, https_proxy="http://127.0.0.1:9")
-    result = run_script("mnist_learn.py", env=env, timeout=120)
+    result = run_script("mnist_learn.py", env=offline_env(tmp_path), timeout=120)
     assert_clean_failure(result, "Could not find MNIST", "--data", exit_code=2)
