@@ -16,8 +16,9 @@ import mnist_helpers.quiet_tensorflow  # noqa: F401  (first: hides TensorFlow's 
 import keras
 
 from mnist_helpers.cli import add_data_flag, bounded_int, positive_int, run
-from mnist_helpers.files import atomic_output, ensure_writable_folder
+from mnist_helpers.files import ensure_writable_folder
 from mnist_helpers.mnist_data import load_data
+from mnist_helpers.model_file import keras_file, save_model
 from mnist_helpers.shapes import check_fit_inputs, shape_table
 
 EPOCHS = 5  # passes over the whole training set
@@ -114,13 +115,6 @@ def train_and_evaluate(args, log=print):
     )
 
 
-def model_path(text: str) -> Path:
-    """argparse type for --save-model: Keras saves models to files ending in .keras."""
-    if not text.endswith(".keras"):
-        raise argparse.ArgumentTypeError(f"the model file must end in .keras, got {text!r}")
-    return Path(text)
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -141,7 +135,7 @@ def parse_args(argv=None):
         "--validation", choices=("test", "split"), default=VALIDATION, help=f"validation data (default {VALIDATION})"
     )
     parser.add_argument("--raw-pixels", action="store_true", help="skip scaling pixels to [0, 1], to see what it buys")
-    parser.add_argument("--save-model", type=model_path, metavar="PATH", help="save the trained model (a .keras file)")
+    parser.add_argument("--save-model", type=keras_file, metavar="PATH", help="save the trained model (a .keras file)")
     parser.add_argument(
         "--plots", type=Path, default=Path(PLOTS), metavar="DIR", help=f"folder for the pictures (default {PLOTS}/)"
     )
@@ -162,8 +156,7 @@ def main(argv=None):
     print(f"test loss: {result.test_loss:.4f}")
     print(f"test accuracy: {result.test_accuracy:.4f}")
     if args.save_model:
-        with atomic_output(args.save_model) as temporary:
-            result.model.save(temporary)
+        save_model(result.model, args.save_model)
         print(f"Saved the trained model to {args.save_model}.")
     if not args.no_plots:
         from mnist_helpers.plotting import save_training_pictures  # Matplotlib loads only here

@@ -34,13 +34,18 @@ def add_data_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def report(error: UserError) -> None:
+    """Print a user error as the one line every script uses: ``error: <what is wrong and the fix>``."""
+    sys.stdout.flush()  # what was printed before the error stays above it
+    print(f"error: {error}", file=sys.stderr, flush=True)
+
+
 def run(main, argv=None) -> None:
     """Call ``main(argv)`` and exit; a UserError or Ctrl-C ends with one line instead of a traceback."""
     try:
         code = main(argv)
     except UserError as error:
-        sys.stdout.flush()
-        print(f"error: {error}", file=sys.stderr)
+        report(error)
         code = error.exit_code
     except KeyboardInterrupt:
         sys.stdout.flush()

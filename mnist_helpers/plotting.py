@@ -180,3 +180,28 @@ def save_training_pictures(folder, history: dict, x_test, test_labels, probabili
     for figure, path in zip(figures, paths):
         save_figure(figure, path)
     return paths
+
+
+def prediction_figure(name: str, original, seen, probabilities):
+    """Predict.py's picture: the image as given (an 8-bit L, RGB or RGBA picture), the 28×28 digit
+    the network saw, and its ten scores."""
+    figure, (photo_ax, seen_ax, scores_ax) = plt.subplots(
+        1, 3, figsize=(13, 4.5), layout="constrained", width_ratios=[1.2, 1, 1.3]
+    )
+    best = int(np.argmax(probabilities))
+    figure.suptitle(f"{name}: the network reads {best} ({probabilities[best]:.1%})")
+    photo_ax.imshow(original, cmap="gray", vmin=0, vmax=255)  # the colour map is for greyscale; RGB shows as is
+    photo_ax.set_title("the image")
+    photo_ax.set_axis_off()
+    seen_ax.imshow(seen, cmap=DIGIT_CMAP, vmin=0, vmax=1)
+    seen_ax.set_title("what the network saw: 28 × 28, centred")
+    seen_ax.set_xticks(range(0, 28, 4))
+    seen_ax.set_yticks(range(0, 28, 4))
+    bars = scores_ax.bar(range(10), probabilities, color="lightgray")
+    bars[best].set_color("tab:green")
+    scores_ax.set_xticks(range(10))
+    scores_ax.set_ylim(0, 1)
+    scores_ax.set_xlabel("digit")
+    scores_ax.set_title("the network's answer (softmax output)")
+    scores_ax.grid(axis="y", alpha=0.3)
+    return figure

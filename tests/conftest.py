@@ -71,6 +71,16 @@ def npz_file(tmp_path_factory, digits):
     return path
 
 
+SMALL_RUN = ("--epochs", 5, "--batch-size", 10)  # 300 updates: enough to learn the synthetic digits
+
+
+@pytest.fixture(scope="session")
+def synthetic_run(idx_folder, tmp_path_factory):
+    """mnist_learn.py trained on the synthetic digits, its model saved: (the finished process, the model's path)."""
+    model = tmp_path_factory.mktemp("model") / "synthetic.keras"
+    return run_script("mnist_learn.py", *SMALL_RUN, "--data", idx_folder, "--save-model", model), model
+
+
 def clean_env(**extra):
     """The environment for a script run: no MNIST_DATA, no network (a dead proxy), Keras home in a temp dir."""
     env = {k: v for k, v in os.environ.items() if k not in ("MNIST_DATA", "TF_CPP_MIN_LOG_LEVEL")}

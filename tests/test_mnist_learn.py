@@ -6,18 +6,14 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, assert_clean_failure, clean_env, epoch_figures, offline_env, run_script
+from conftest import ROOT, SMALL_RUN, assert_clean_failure, clean_env, epoch_figures, offline_env, run_script
 
 from mnist_helpers.quiet_tensorflow import is_startup_noise
 
 
-SMALL_RUN = ("--epochs", 5, "--batch-size", 10)  # 300 updates: enough to learn the synthetic digits
-
-
 @pytest.fixture(scope="module")
-def default_run(idx_folder, tmp_path_factory):
-    model = tmp_path_factory.mktemp("model") / "synthetic.keras"
-    return run_script("mnist_learn.py", *SMALL_RUN, "--data", idx_folder, "--save-model", model), model
+def default_run(synthetic_run):
+    return synthetic_run
 
 
 def test_prints_the_lesson_in_order(default_run):

@@ -1,0 +1,72 @@
+"""The trained model on disk: a Keras ``.keras`` file, saved atomically and loaded safely.
+
+Loading uses Keras' safe mode, so a model file that carries Python code (a Lambda layer) or
+classes Keras does not know is refused instead of run. Keras itself is imported only when a model
+is really saved or loaded.
+"""
+
+import argparse
+import zipfile
+from pathlib import Path
+
+from .errors import UserError
+from .files import atomic_output
+
+SUFFIX = ".keras"  # Keras 3's own format: one zip file holding the architecture and the weights
+INPUTS, OUTPUTS = 28 * 28, 10  # what every model of this project takes and gives
+TRAIN_HINT = "train one with `python mnist_learn.py --save-model {path}`"
+
+
+def keras_file(text: str) -> Path:
+    """argparse type for a model path: Keras saves and loads models as files ending in .keras."""
+    if not text.endswith(SUFFIX):
+        raise argparse.ArgumentTypeError(f"the model file must end in {SUFFIX}, got {text!r}")
+    return Path(text)
+
+
+def save_model(model, path) -> None:
+    """Save ``model`` to ``path``; an interrupted save leaves no file behind."""
+    with atomic_output(path) as temporary:
+        model.save(temporary)
+
+
+def check_model_file(path) -> Path:
+    """Fail fast, before TensorFlow loads, when ``path`` is missing or is not a Keras file at all."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"There is no model at {path}; {TRAIN_HINT.format(path=path)}.")
+    if not zipfile.is_zipfile(path):
+        raise UserError(
+            f"{path} is not a Keras model file (a .keras file is a zip archive); {TRAIN_HINT.format(path=path)}."
+        )
+    return path
+
+
+def load_digit_model(path):
+    """Load a model saved by ``mnist_learn.py --save-model``: 784 pixel values in, 10 digit scores out."""
+    path = check_model_file(path)
+    import mnist_helpers.quiet_tensorflow  # noqa: F401  (before keras: hides TensorFlow's start-up log lines)
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, safe_mode=True)  # never run code stored in a file
+    except Exception as error:  # Keras raises ValueError, TypeError, KeyError ... for files it cannot rebuild
+        if "lambda" in str(error).lower():
+            reason = "it contains Python code (a Lambda layer), which Keras' safe mode refuses to run"
+        else:
+            reason = f"Keras could not rebuild it ({type(error).__name__})"
+        raise UserError(f"{path} is not a model this project can use: {reason}; {TRAIN_HINT.format(path=path)}.")
+    inputs, outputs = _shape(model, "input_shape"), _shape(model, "output_shape")
+    if inputs != (None, INPUTS) or outputs != (None, OUTPUTS):
+        raise UserError(
+            f"{path} takes inputs of shape {inputs} and gives {outputs}, but digits need "
+            f"{(None, INPUTS)} in and {(None, OUTPUTS)} out; {TRAIN_HINT.format(path=path)}."
+        )
+    return model
+
+
+def _shape(model, attribute: str):
+    try:
+        return tuple(getattr(model, attribute))
+    except (AttributeError, TypeError, ValueError):  # several inputs or outputs, or never built
+        return None

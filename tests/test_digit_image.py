@@ -1,0 +1,177 @@
+"""The photo-to-MNIST preprocessing, on pictures of digits the tests draw in every format it accepts."""
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from mnist_helpers.digit_image import open_image, read_digit, to_mnist_digit
+from mnist_helpers.errors import UserError
+
+PAPER, INK = 215, 35  # light grey paper, dark ink: a pen on paper under room light
+
+
+def page(digit: str = "7", size=(300, 400), at=(150, 200), paper=PAPER, ink=INK, mode="L") -> Image.Image:
+    """A page with one large handwritten-looking digit on it."""
+    colour = (lambda v: v) if mode == "L" else (lambda v: (v, v, v))
+    image = Image.new(mode, size, colour(paper))
+    font = ImageFont.load_default(size=160)
+    ImageDraw.Draw(image).text(at, digit, fill=colour(ink), font=font, anchor="mm")
+    return image
+
+
+def save(image: Image.Image, path, **options):
+    image.save(path, **options)
+    return path
+
+
+def ink_box(digit: np.ndarray) -> tuple[int, int]:
+    rows, columns = np.nonzero(digit)
+    return rows.max() - rows.min() + 1, columns.max() - columns.min() + 1
+
+
+def centre_of_mass(digit: np.ndarray) -> np.ndarray:
+    rows, columns = np.indices(digit.shape)
+    return np.array([(rows * digit).sum(), (columns * digit).sum()]) / digit.sum()
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """The 28×28 digit made from a plain page: every other variant must come out the same."""
+    return to_mnist_digit(page())
+
+
+def test_mnist_recipe(reference):
+    assert reference.shape == (28, 28) and reference.dtype == np.float32
+    assert reference.min() == 0 and reference.max() == 1  # paper 0, the strokes' cores 1
+    assert max(ink_box(reference)) == 20  # longest side 20 pixels, as MNIST
+    assert np.abs(centre_of_mass(reference) - 14).max() <= 0.5  # centre of mass in the middle, as MNIST
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(dict(at=(60, 90)), id="off-centre"),
+        pytest.param(dict(size=(900, 700), at=(700, 200)), id="small-on-a-large-page"),
+        pytest.param(dict(paper=40, ink=230), id="chalk-on-a-board"),
+        pytest.param(dict(paper=250, ink=120), id="faint-pencil"),
+    ],
+)
+def test_position_size_and_colours_do_not_matter(reference, variant):
+    digit = to_mnist_digit(page(**variant))
+    assert np.abs(digit - reference).mean() < 0.03, np.abs(digit - reference).mean()
+
+
+def test_shading_and_noise_are_removed(reference):
+    rng = np.random.default_rng(0)
+    values = np.asarray(page(), dtype=np.float32)
+    shading = np.linspace(1.0, 0.6, values.shape[1])[None, :]  # the light falls off to one side
+    photo = values * shading + rng.normal(0, 6, values.shape)
+    digit = to_mnist_digit(Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)))
+    assert np.abs(digit - reference).mean() < 0.04
+
+
+@pytest.mark.parametrize("suffix, options", [(".png", {}), (".jpg", {"quality": 85}), (".bmp", {}), (".gif", {})])
+def test_file_formats(tmp_path, reference, suffix, options):
+    path = save(page(mode="RGB"), tmp_path / f"seven{suffix}", **options)
+    image, digit = read_digit(path)
+    assert image.size == (300, 400)
+    assert np.abs(digit - reference).mean() < 0.03
+
+
+def test_gif_uses_the_first_frame(tmp_path, reference):
+    path = tmp_path / "animated.gif"
+    page().save(path, save_all=True, append_images=[page("1")], duration=100)
+    assert Image.open(path).n_frames == 2
+    assert np.abs(read_digit(path)[1] - reference).mean() < 0.03
+
+
+def test_transparent_background_is_paper(tmp_path, reference):
+    rgba = Image.new("RGBA", (300, 400), (0, 0, 0, 0))  # black, but fully transparent
+    ImageDraw.Draw(rgba).text(
+        (150, 200), "7", fill=(20, 20, 20, 255), font=ImageFont.load_default(size=160), anchor="mm"
+    )
+    digit = read_digit(save(rgba, tmp_path / "seven.png"))[1]
+    assert np.abs(digit - reference).mean() < 0.03
+
+
+def test_sixteen_bit_greyscale(tmp_path, reference):
+    values = np.asarray(page(), dtype=np.uint16) * 257  # 0-255 → 0-65535
+    path = save(Image.fromarray(values), tmp_path / "seven16.png")
+    assert Image.open(path).mode.startswith("I")
+    assert np.abs(read_digit(path)[1] - reference).mean() < 0.03
+
+
+@pytest.mark.parametrize("orientation, turn", [(6, Image.Transpose.ROTATE_90), (8, Image.Transpose.ROTATE_270)])
+def test_exif_orientation_is_applied(tmp_path, reference, orientation, turn):
+    """A phone stores the sensor's pixels and an EXIF tag saying how to turn them upright."""
+    sideways = page().transpose(turn)
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # Orientation
+    path = save(sideways, tmp_path / "phone.jpg", exif=exif, quality=90)
+    image, digit = read_digit(path)
+    assert image.size == (300, 400)
+    assert np.abs(digit - reference).mean() < 0.03
+
+
+# Bad input: each ends in a UserError naming the file.
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(UserError, match=r"nothere\.png does not exist"):
+        open_image(tmp_path / "nothere.png")
+
+
+def test_empty_file(tmp_path):
+    (tmp_path / "empty.jpg").touch()
+    with pytest.raises(UserError, match=r"empty\.jpg is empty"):
+        open_image(tmp_path / "empty.jpg")
+
+
+def test_text_file_named_png(tmp_path):
+    (tmp_path / "notes.png").write_text("my digits are on the other page\n")
+    with pytest.raises(UserError, match=r"notes\.png is not an image"):
+        open_image(tmp_path / "notes.png")
+
+
+def test_folder(tmp_path):
+    with pytest.raises(UserError, match="is a folder"):
+        open_image(tmp_path)
+
+
+def test_truncated_jpeg(tmp_path):
+    whole = io.BytesIO()
+    page(mode="RGB").save(whole, format="JPEG", quality=90)
+    (tmp_path / "cut.jpg").write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
+    with pytest.raises(UserError, match=r"cut\.jpg could not be read \(image file is truncated"):
+        open_image(tmp_path / "cut.jpg")
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def test_decompression_bomb_is_refused(tmp_path):
+    """A valid 30000×30000 PNG of 130 KB that would need 900 MB once decoded."""
+    side = 30000
+    packer = zlib.compressobj(9)
+    row = b"\0" * (1 + side // 8)  # filter byte + one bit per pixel
+    data = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    bomb = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", data) + png_chunk(b"IEND", b"")
+    (tmp_path / "bomb.png").write_bytes(bomb)
+    assert len(bomb) < 1_000_000
+    with pytest.raises(UserError, match=r"bomb\.png is too large to open safely"):
+        open_image(tmp_path / "bomb.png")
+    assert Image.MAX_IMAGE_PIXELS == 89_478_485  # Pillow's limit is still on afterwards
+
+
+def test_blank_page_is_not_guessed():
+    rng = np.random.default_rng(1)
+    values = np.full((400, 300), PAPER, np.float32) * np.linspace(1.0, 0.7, 300)[None, :]
+    blank = Image.fromarray(np.clip(values + rng.normal(0, 6, values.shape), 0, 255).astype(np.uint8))
+    with pytest.raises(UserError, match=r"scan\.jpg shows no ink"):
+        to_mnist_digit(blank, name="scan.jpg")
