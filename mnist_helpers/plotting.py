@@ -205,3 +205,29 @@ def prediction_figure(name: str, original, seen, probabilities):
     scores_ax.set_title("the network's answer (softmax output)")
     scores_ax.grid(axis="y", alpha=0.3)
     return figure
+
+
+def experiment_figure(experiment: str, settings: list, test_accuracies: list, histories: list):
+    """Experiments.py's picture: test accuracy by setting, and each setting's accuracy epoch by epoch."""
+    figure, (bars_ax, curves_ax) = plt.subplots(1, 2, figsize=(13, 5), layout="constrained", width_ratios=[1, 1.3])
+    figure.suptitle(f"Experiment '{experiment}'")
+    colours = [f"C{i}" for i in range(len(settings))]
+    bars = bars_ax.bar(range(len(settings)), test_accuracies, color=colours)
+    bars_ax.bar_label(bars, labels=[f"{accuracy:.2%}" for accuracy in test_accuracies], padding=2)
+    bars_ax.set_xticks(range(len(settings)), settings, rotation=20, ha="right")
+    low = min(test_accuracies)
+    bars_ax.set_ylim(max(0.0, low - 2 * (1 - low) - 0.01), 1.0)  # zoomed in: the differences are a few points
+    bars_ax.set_ylabel("test accuracy")
+    bars_ax.set_title("test accuracy by setting")
+    bars_ax.grid(axis="y", alpha=0.3)
+    for setting, history, colour in zip(settings, histories, colours):
+        epochs = range(1, len(history["accuracy"]) + 1)
+        curves_ax.plot(epochs, history["accuracy"], "o-", color=colour, label=f"{setting}: training")
+        curves_ax.plot(epochs, history["val_accuracy"], "s--", color=colour, alpha=0.7, label=f"{setting}: validation")
+    curves_ax.set_xlabel("epoch")
+    curves_ax.set_ylabel("accuracy")
+    curves_ax.set_title("accuracy after each epoch (solid: training, dashed: validation)")
+    curves_ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    curves_ax.grid(alpha=0.3)
+    curves_ax.legend(fontsize=8)
+    return figure
