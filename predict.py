@@ -58,10 +58,11 @@ def main(argv=None):
 
     # 1. Prepare each image as MNIST was prepared: light ink on black, 20 px digit centred in 28×28.
     failed = 0
-    prepared = []  # (path as given, the image, its 28×28 digit)
+    prepared = []  # (path as given, a small copy of the image for --show, its 28×28 digit)
     for name in args.images:
         try:
-            prepared.append((name, *read_digit(name)))
+            image, digit = read_digit(name)
+            prepared.append((name, preview(image) if args.show else None, digit))
         except UserError as error:
             report(error)
             failed += 1
@@ -88,7 +89,7 @@ def show(name: str, image, digit, scores, path: Path) -> bool:
     from mnist_helpers.plotting import prediction_figure, save_figure  # Matplotlib loads only here
 
     try:
-        save_figure(prediction_figure(name, preview(image), digit, scores), path)
+        save_figure(prediction_figure(name, image, digit, scores), path)
     except OSError as error:
         report(UserError(f"Cannot write {path} ({error.strerror or error}); use --out DIR with a writable folder."))
         return False
