@@ -143,27 +143,35 @@ def test_folder(tmp_path):
 
 
 def test_truncated_jpeg(tmp_path):
-    whole = io.BytesIO()
-    page(mode="RGB").save(whole, format="JPEG", quality=90)
-    (tmp_path / "cut.jpg").write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
     with pytest.raises(UserError, match=r"cut\.jpg could not be read \(image file is truncated"):
-        open_image(tmp_path / "cut.jpg")
+        open_image(write_truncated_jpeg(tmp_path / "cut.jpg"))
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def test_decompression_bomb_is_refused(tmp_path):
-    """A valid 30000×30000 PNG of 130 KB that would need 900 MB once decoded."""
-    side = 30000
+def write_bomb(path, side: int = 30000):
+    """A valid side×side PNG (1 bit per pixel, all black): 130 KB on disk, 900 MB once decoded."""
     packer = zlib.compressobj(9)
     row = b"\0" * (1 + side // 8)  # filter byte + one bit per pixel
     data = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
     header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit greyscale
-    bomb = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", data) + png_chunk(b"IEND", b"")
-    (tmp_path / "bomb.png").write_bytes(bomb)
-    assert len(bomb) < 1_000_000
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", data) + png_chunk(b"IEND", b"")
+    )
+    return path
+
+
+def write_truncated_jpeg(path):
+    whole = io.BytesIO()
+    page(mode="RGB").save(whole, format="JPEG", quality=90)
+    path.write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
+    return path
+
+
+def test_decompression_bomb_is_refused(tmp_path):
+    assert write_bomb(tmp_path / "bomb.png").stat().st_size < 1_000_000
     with pytest.raises(UserError, match=r"bomb\.png is too large to open safely"):
         open_image(tmp_path / "bomb.png")
     assert Image.MAX_IMAGE_PIXELS == 89_478_485  # Pillow's limit is still on afterwards

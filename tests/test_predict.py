@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import assert_clean_failure, run_script
 from PIL import Image
-from test_digit_image import page, save
+from test_digit_image import page, save, write_bomb, write_truncated_jpeg
 
 from mnist_helpers.digit_image import read_digit
 from mnist_helpers.quiet_tensorflow import is_startup_noise
@@ -71,18 +71,24 @@ def test_show_into_a_folder_keeps_same_named_images_apart(model, tmp_path):
 def test_good_images_are_still_read_when_others_fail(model, photos, tmp_path):
     (tmp_path / "notes.png").write_text("not a picture")
     (tmp_path / "empty.jpg").touch()
-    blank = save(page(" "), tmp_path / "blank.png")
-    bad = [tmp_path / "notes.png", tmp_path / "missing.png", tmp_path / "empty.jpg", blank]
+    bad = {
+        tmp_path / "notes.png": "is not an image",
+        tmp_path / "missing.png": "does not exist",
+        tmp_path / "empty.jpg": "is empty",
+        save(page(" "), tmp_path / "blank.png"): "shows no ink",
+        write_truncated_jpeg(tmp_path / "cut.jpg"): "is truncated",
+        write_bomb(tmp_path / "bomb.png"): "too large to open safely",
+        tmp_path: "is a folder",
+    }
     result = run_script("predict.py", photos[0], *bad, photos[1], "--model", model)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert len(result.stdout.splitlines()) == 2 and all(re.search(GUESSES, line) for line in result.stdout.splitlines())
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 4
-    for path, error in zip(bad, errors):
-        assert str(path) in error
-    assert "shows no ink" in errors[3]
-    assert "4 of 6 images failed" in result.stderr
+    assert len(errors) == len(bad)
+    for (path, problem), error in zip(bad.items(), errors):
+        assert error.startswith(f"error: {path} ") and problem in error, error
+    assert f"{len(bad)} of {len(bad) + 2} images failed" in result.stderr
 
 
 def test_a_single_bad_image_is_one_sentence(model, tmp_path):
@@ -103,6 +109,12 @@ def foreign_models(tmp_path_factory):
         folder / "lambda.keras"
     )
     keras.Sequential([keras.Input((100,)), keras.layers.Dense(10)]).save(folder / "small_input.keras")
+
+    class Unregistered(keras.layers.Layer):  # a class Keras cannot find when loading
+        def call(self, inputs):
+            return inputs
+
+    keras.Sequential([keras.Input((784,)), Unregistered(), keras.layers.Dense(10)]).save(folder / "custom.keras")
     (folder / "text.keras").write_text("weights: none\n")
     return folder
 
@@ -112,6 +124,7 @@ def foreign_models(tmp_path_factory):
     [
         ("lambda.keras", "contains Python code (a Lambda layer), which Keras' safe mode refuses to run"),
         ("small_input.keras", "takes inputs of shape (None, 100)"),
+        ("custom.keras", "Keras could not rebuild it"),
         ("text.keras", "is not a Keras model file"),
         ("missing.keras", "There is no model at"),
     ],
