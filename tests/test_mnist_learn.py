@@ -134,14 +134,14 @@ def test_unwritable_model_folder_fails_before_training(idx_folder, tmp_path):
     assert "Data:" not in result.stdout
 
 
-def test_ctrl_c_during_training_says_interrupted(idx_folder):
+def test_ctrl_c_during_training_says_interrupted(idx_folder, tmp_path):
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "mnist_learn.py"), "--data", str(idx_folder), "--epochs", "100000"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=clean_env(PYTHONUNBUFFERED=1),
-        cwd=ROOT,
+        cwd=tmp_path,  # the plots folder it makes goes there
     )
     try:
         for line in process.stdout:
