@@ -124,9 +124,7 @@ def run_experiments(names: list, options, data) -> None:
         settings = EXPERIMENTS[name][1]
         new_rows, outcomes = [], []
         for i, (setting, flags) in enumerate(settings, 1):
-            data_flag = [] if data is None else ["--data", str(data)]
-            args = mnist_learn.parse_args([*flags.split(), *data_flag, "--seed", str(options.seed), "--no-plots"])
-            args.epochs, args.quiet = 1 if options.quick else args.epochs, options.quiet
+            args = lesson_args(mnist_learn, flags, options, data)
             key = repr(sorted(vars(args).items()))
             again = " (the same run as above)" if key in done else ""
             print(
@@ -151,6 +149,16 @@ def run_experiments(names: list, options, data) -> None:
     print(
         f"{len(done)} runs in {minutes} min {seconds} s. Table: {options.out / MARKDOWN_NAME}, pictures: {options.out}/"
     )
+
+
+def lesson_args(mnist_learn, flags: str, options, data):
+    """The arguments mnist_learn.py would get for one setting's flags, with this session's seed and data."""
+    data_flag = [] if data is None else ["--data", str(data)]
+    args = mnist_learn.parse_args([*flags.split(), *data_flag, "--seed", str(options.seed), "--no-plots"])
+    if options.quick:
+        args.epochs = 1
+    args.quiet = options.quiet
+    return args
 
 
 def train(mnist_learn, args) -> SimpleNamespace:

@@ -43,7 +43,11 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="PNG, JPEG, BMP or GIF of one handwritten digit")
     parser.add_argument(
-        "--model", type=keras_file, default=Path(MODEL), help=f"the model mnist_learn.py saved (default {MODEL})"
+        "--model",
+        type=keras_file,
+        default=Path(MODEL),
+        metavar="PATH",
+        help=f"the model mnist_learn.py saved (default {MODEL})",
     )
     parser.add_argument("--show", action="store_true", help="draw what the network saw: IMAGE_seen.png beside each")
     parser.add_argument("--out", type=Path, metavar="DIR", help="put the --show pictures in DIR instead")

@@ -110,10 +110,13 @@ def grey_levels(image: Image.Image) -> np.ndarray:
     Transparent pixels count as paper: they are laid on white when the visible marks are dark,
     on black when they are light.
     """
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16- and 32-bit greyscale
+    if image.mode == "F":  # 32-bit floating point: scaled to its own brightest value
+        values = np.asarray(image, dtype=np.float32)
+        return np.clip(values / max(float(values.max()), 1e-9), 0, 1)
+    if image.mode.startswith("I"):  # 16- and 32-bit whole numbers
         values = np.asarray(image, dtype=np.float32)
         top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
-        return np.clip(values / top, 0, 1) if image.mode != "F" else values / max(float(values.max()), 1e-9)
+        return np.clip(values / top, 0, 1)
     if image.mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
@@ -126,21 +129,18 @@ def grey_levels(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("L"), dtype=np.float32) / 255
 
 
-def resize(values: np.ndarray, factor: float) -> np.ndarray:
-    """Scale a float32 array by ``factor`` with anti-aliasing (Pillow's box filter when reducing)."""
+def resize(values: np.ndarray, factor: float, method=None) -> np.ndarray:
+    """Scale a float32 array by ``factor``, anti-aliased: a box filter to reduce, bilinear to enlarge."""
     height, width = values.shape
     size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    method = Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR
+    method = method or (Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR)
     return np.asarray(Image.fromarray(values.astype(np.float32)).resize(size, method))
 
 
 def scale_longest_side(ink: np.ndarray, side: int) -> np.ndarray:
     """Resize so the longer side is ``side`` pixels, keeping the aspect ratio, with anti-aliasing."""
-    height, width = ink.shape
-    factor = side / max(height, width)
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    scaled = Image.fromarray(ink.astype(np.float32)).resize(size, Image.Resampling.LANCZOS)
-    return np.clip(np.asarray(scaled), 0, 1)
+    scaled = resize(ink, side / max(ink.shape), Image.Resampling.LANCZOS)
+    return np.clip(scaled, 0, 1)  # Lanczos overshoots a little beside sharp edges
 
 
 def centre_by_mass(digit: np.ndarray, frame: int) -> np.ndarray:
