@@ -50,14 +50,15 @@ def parse_args(argv=None):
         help=f"the model mnist_learn.py saved (default {MODEL})",
     )
     parser.add_argument("--show", action="store_true", help="draw what the network saw: IMAGE_seen.png beside each")
-    parser.add_argument("--out", type=Path, metavar="DIR", help="put the --show pictures in DIR instead")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="write those pictures into DIR (implies --show)")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     check_model_file(args.model)  # a missing model is said at once, not after reading the images
-    if args.show and args.out is not None:
+    if args.out is not None:
+        args.show = True
         ensure_writable_folder(args.out, "the pictures")
 
     # 1. Prepare each image as MNIST was prepared: light ink on black, 20 px digit centred in 28×28.

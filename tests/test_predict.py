@@ -63,7 +63,7 @@ def test_show_writes_what_the_network_saw_beside_each_image(model, photos, tmp_p
 
 def test_show_into_a_folder_keeps_same_named_images_apart(model, tmp_path):
     images = [save(page("3"), tmp_path / "digit.png"), save(page("3", mode="RGB"), tmp_path / "digit.jpg")]
-    result = run_script("predict.py", *images, "--model", model, "--show", "--out", tmp_path / "seen")
+    result = run_script("predict.py", *images, "--model", model, "--out", tmp_path / "seen")  # --out implies --show
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "seen").iterdir()) == ["digit_jpg_seen.png", "digit_seen.png"]
 
