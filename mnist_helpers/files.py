@@ -4,6 +4,7 @@ An interrupted or failed run therefore never leaves a half-written picture, tabl
 """
 
 import contextlib
+import itertools
 import os
 import tempfile
 from pathlib import Path
@@ -23,23 +24,23 @@ def ensure_writable_folder(folder, what: str) -> Path:
     return folder
 
 
+_numbers = itertools.count()  # makes each temporary name of this process unique
+
+
 @contextlib.contextmanager
 def atomic_output(path):
-    """Yield a temporary path beside ``path``; on success it is renamed to ``path``, on failure removed."""
+    """Yield a temporary path beside ``path`` for the caller to write; on success it is renamed to
+    ``path``, on any failure or Ctrl-C it is removed.
+
+    The caller creates the file itself (so it gets the usual permissions); the name is fixed before
+    anything exists on disk, so an interruption at any moment leaves nothing behind.
+    """
     path = Path(path)
-    fd, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(fd)
+    temporary = path.with_name(f".{path.stem}-{os.getpid()}-{next(_numbers)}.tmp{path.suffix}")
     try:
-        yield Path(temporary)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual permissions
+        yield temporary
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(temporary)
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -119,7 +119,7 @@ def test_interrupted_run_keeps_the_finished_rows(idx_folder, tmp_path):
     assert process.returncode == 130 and "Interrupted." in stderr and "Traceback" not in stderr
     _, rows = read_csv(tmp_path)
     assert 1 <= len(rows) < 4 and rows[0]["setting"] == "raw, 2 × 10"
-    assert all(not path.name.startswith(".") for path in tmp_path.iterdir())  # no half-written temporary files
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []  # no half-written files
 
 
 def test_list_names_every_experiment():
