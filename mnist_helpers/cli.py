@@ -2,8 +2,10 @@
 
 import argparse
 import os
+import signal
 import sys
 
+from . import files
 from .errors import UserError
 
 INTERRUPTED_EXIT_CODE = 130  # the shell's code for "ended by Ctrl-C"
@@ -42,17 +44,31 @@ def report(error: UserError) -> None:
 
 def run(main, argv=None) -> None:
     """Call ``main(argv)`` and exit; a UserError or Ctrl-C ends with one line instead of a traceback."""
+    signal.signal(signal.SIGINT, _on_ctrl_c)
     try:
         code = main(argv)
     except UserError as error:
         report(error)
         code = error.exit_code
-    except KeyboardInterrupt:
-        sys.stdout.flush()
-        print("\nInterrupted.", file=sys.stderr)
+    except KeyboardInterrupt:  # raised by _on_ctrl_c while a file was being written, now removed
         code = INTERRUPTED_EXIT_CODE
+    _exit(code or 0)
+
+
+def _on_ctrl_c(signum, frame) -> None:
+    """Ctrl-C stops at once. Unwinding the stack mid-training can crash TensorFlow (its threads still
+    use what the unwinding frees), so there is none, except while an output file is being written:
+    then the usual KeyboardInterrupt lets atomic_output remove the half-written file."""
+    if files.writing():
+        raise KeyboardInterrupt
+    _exit(INTERRUPTED_EXIT_CODE)
+
+
+def _exit(code: int) -> None:
     sys.stdout.flush()
+    if code == INTERRUPTED_EXIT_CODE:
+        print("\nInterrupted.", file=sys.stderr)
     sys.stderr.flush()
-    # Every output file is already closed. Skip the interpreter's clean-up, which with TensorFlow
-    # loaded takes about half a second and changes nothing the user sees.
-    os._exit(code or 0)
+    # Every output file is closed. Skip the interpreter's clean-up, which with TensorFlow loaded
+    # takes about half a second and changes nothing the user sees.
+    os._exit(code)

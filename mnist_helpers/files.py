@@ -25,6 +25,12 @@ def ensure_writable_folder(folder, what: str) -> Path:
 
 
 _numbers = itertools.count()  # makes each temporary name of this process unique
+_writing = 0  # how many atomic_output blocks are open now (cli.run's Ctrl-C handling asks)
+
+
+def writing() -> bool:
+    """True while an output file is being written."""
+    return _writing > 0
 
 
 @contextlib.contextmanager
@@ -35,8 +41,10 @@ def atomic_output(path):
     The caller creates the file itself (so it gets the usual permissions); the name is fixed before
     anything exists on disk, so an interruption at any moment leaves nothing behind.
     """
+    global _writing
     path = Path(path)
     temporary = path.with_name(f".{path.stem}-{os.getpid()}-{next(_numbers)}.tmp{path.suffix}")
+    _writing += 1
     try:
         yield temporary
         os.replace(temporary, path)
@@ -44,3 +52,5 @@ def atomic_output(path):
         with contextlib.suppress(OSError):
             os.remove(temporary)
         raise
+    finally:
+        _writing -= 1

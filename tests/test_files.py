@@ -14,13 +14,18 @@ from mnist_helpers.errors import UserError
 WRITER = """
 import sys
 from pathlib import Path
+from mnist_helpers.cli import run
 from mnist_helpers.files import atomic_output
-folder, data = Path(sys.argv[1]), b"x" * 200_000
-print("ready", flush=True)
-while True:
-    for name in ("results.csv", "results.md", "picture.png"):
-        with atomic_output(folder / name) as temporary:
-            temporary.write_bytes(data)
+
+def main(argv):
+    folder, data = Path(argv[0]), b"x" * 200_000
+    print("ready", flush=True)
+    while True:
+        for name in ("results.csv", "results.md", "picture.png"):
+            with atomic_output(folder / name) as temporary:
+                temporary.write_bytes(data)
+
+run(main, sys.argv[1:])
 """
 
 
@@ -34,7 +39,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
 
 
 def test_ctrl_c_at_any_moment_leaves_only_whole_files(tmp_path):
-    """Interrupt a process that does nothing but write files, 30 times at different moments."""
+    """Interrupt a script that does nothing but write files, 30 times at different moments."""
     for attempt in range(30):
         folder = tmp_path / str(attempt)
         folder.mkdir()
@@ -43,14 +48,14 @@ def test_ctrl_c_at_any_moment_leaves_only_whole_files(tmp_path):
             cwd=ROOT,
             env=clean_env(),
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             text=True,
         )
         assert writer.stdout.readline() == "ready\n"
         time.sleep(0.01 + attempt * 0.003)
         writer.send_signal(signal.SIGINT)
-        writer.wait(timeout=30)
-        assert writer.returncode != 0
+        _, stderr = writer.communicate(timeout=30)
+        assert writer.returncode == 130 and stderr == "\nInterrupted.\n", stderr
         left = sorted(path.name for path in folder.iterdir())
         assert set(left) <= {"results.csv", "results.md", "picture.png"}, left
         assert all(path.stat().st_size == 200_000 for path in folder.iterdir())
