@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import assert_clean_failure, run_script
 from PIL import Image
-from test_digit_image import page, save, write_bomb, write_truncated_jpeg
+from pictures import page, save, write_bomb, write_truncated_jpeg
 
 from mnist_helpers.digit_image import read_digit
 from mnist_helpers.quiet_tensorflow import is_startup_noise
