@@ -113,11 +113,10 @@ def quick_subset(mnist, folder: str) -> str:
     return subset
 
 
-def run_experiments(names: list, options, data) -> None:
+def run_experiments(names: list, options, data, rows: list) -> None:
     import mnist_learn  # TensorFlow loads here, once the flags, data and output folder are known to be good
     from mnist_helpers.plotting import experiment_figure, save_figure
 
-    rows = read_rows(options.out)
     done = {}  # a setting that several experiments share (the default run) is trained once
     started = time.perf_counter()
     for name in names:
@@ -182,11 +181,11 @@ def main(argv=None):
         return list_experiments()
     # Check everything a user can get wrong before the first run starts.
     ensure_writable_folder(options.out, "the results")
-    read_rows(options.out)  # a results.csv that is not ours
+    rows = read_rows(options.out)  # the table so far; one that is not ours stops here
     mnist = load_data(options.data)  # says where the data comes from; stops on missing or bad files
     with tempfile.TemporaryDirectory() as scratch:
         data = quick_subset(mnist, scratch) if options.quick else options.data
-        run_experiments(options.names or list(EXPERIMENTS), options, data)
+        run_experiments(options.names or list(EXPERIMENTS), options, data, rows)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from .files import atomic_output
 
 SUFFIX = ".keras"  # Keras 3's own format: one zip file holding the architecture and the weights
 INPUTS, OUTPUTS = 28 * 28, 10  # what every model of this project takes and gives
-TRAIN_HINT = "train one with `python mnist_learn.py --save-model {path}`"
 
 
 def keras_file(text: str) -> Path:
@@ -34,11 +33,9 @@ def check_model_file(path) -> Path:
     """Fail fast, before TensorFlow loads, when ``path`` is missing or is not a Keras file at all."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"There is no model at {path}; {TRAIN_HINT.format(path=path)}.")
+        raise UserError(f"There is no model at {path}; {_train_hint(path)}.")
     if not zipfile.is_zipfile(path):
-        raise UserError(
-            f"{path} is not a Keras model file (a .keras file is a zip archive); {TRAIN_HINT.format(path=path)}."
-        )
+        raise UserError(f"{path} is not a Keras model file (a .keras file is a zip archive); {_train_hint(path)}.")
     return path
 
 
@@ -55,14 +52,18 @@ def load_digit_model(path):
             reason = "it contains Python code (a Lambda layer), which Keras' safe mode refuses to run"
         else:
             reason = f"Keras could not rebuild it ({type(error).__name__})"
-        raise UserError(f"{path} is not a model this project can use: {reason}; {TRAIN_HINT.format(path=path)}.")
+        raise UserError(f"{path} is not a model this project can use: {reason}; {_train_hint(path)}.")
     inputs, outputs = _shape(model, "input_shape"), _shape(model, "output_shape")
     if inputs != (None, INPUTS) or outputs != (None, OUTPUTS):
         raise UserError(
             f"{path} takes inputs of shape {inputs} and gives {outputs}, but digits need "
-            f"{(None, INPUTS)} in and {(None, OUTPUTS)} out; {TRAIN_HINT.format(path=path)}."
+            f"{(None, INPUTS)} in and {(None, OUTPUTS)} out; {_train_hint(path)}."
         )
     return model
+
+
+def _train_hint(path) -> str:
+    return f"train one with `python mnist_learn.py --save-model {path}`"
 
 
 def _shape(model, attribute: str):

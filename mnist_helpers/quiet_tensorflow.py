@@ -3,8 +3,9 @@
 Import this module before ``import keras``.
 
 ``TF_CPP_MIN_LOG_LEVEL`` alone no longer hides everything: TensorFlow 2.19+ logs a few lines
-(oneDNN, CUDA not found, CPU features) through absl before that setting is read. So the import runs with the process's stderr captured, and
-only lines in TensorFlow's native log format are dropped; anything else is passed through.
+(oneDNN, CUDA not found, CPU features) through absl before that setting is read. So the import
+runs with the process's stderr captured, and only lines in TensorFlow's native log format are
+dropped; anything else is passed through.
 Set ``TF_CPP_MIN_LOG_LEVEL`` yourself (e.g. to 0) to see everything, unfiltered.
 
 It also keeps Keras from importing Matplotlib, which Keras does at start-up only for its
