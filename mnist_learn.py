@@ -52,11 +52,13 @@ def train_and_evaluate(args, log=print):
 
     # 4. Normalize: float32 pixels in [0, 1]. The post scales only x_train and so evaluates
     #    on raw 0-255 test pixels; the test set must get the same treatment as the training set.
-    x_train = x_train.astype("float32")
-    x_test = x_test.astype("float32")
+    #    keras.ops gives TensorFlow tensors, which fit uses as they are (the post's
+    #    x_train.astype("float32") / 255 is the same numbers, but fit copies a NumPy array first).
+    x_train = keras.ops.cast(x_train, "float32")
+    x_test = keras.ops.cast(x_test, "float32")
     if not args.raw_pixels:
-        x_train /= 255  # in place: no second copy of the data
-        x_test /= 255
+        x_train = x_train / 255
+        x_test = x_test / 255
     log("Shapes after reshape, to_categorical and scaling:")
     log(shape_table({"x_train": x_train, "x_train[0]": x_train[0], "y_test": y_test, "y_test[0]": y_test[0]}))
 

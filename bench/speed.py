@@ -3,7 +3,8 @@
     MNIST_DATA=../shared/mnist python bench/speed.py [--runs 3]
 
 Runs, alternating and each in a fresh Python: the post's final script (bench/post_script.py),
-the project's mnist_learn.py (defaults), and a NumPy reference of the same training; then the
+the project's mnist_learn.py (defaults), and two references of the same training without Keras,
+in NumPy and in TensorFlow (bench/numpy_reference.py, bench/tf_reference.py); then the
 post's mnist.py (bench/post_mnist.py) against the project's mnist.py. Prints medians of wall time,
 time inside fit, peak memory (RSS) and test accuracy, and the ratios the speed targets are set in.
 """
@@ -25,6 +26,7 @@ PROGRAMS = {
     "post": ["bench/timed_fit.py", "bench/post_script.py"],
     "lesson": ["bench/timed_fit.py", "mnist_learn.py", "--no-plots"],
     "numpy": ["bench/numpy_reference.py"],
+    "tensorflow": ["bench/tf_reference.py"],
     "post mnist.py": ["bench/post_mnist.py"],
     "mnist.py": ["mnist.py", "--save", "{tmp}/digits.png"],
 }
@@ -33,6 +35,7 @@ TARGETS = [  # (what, numerator, denominator, column, at most)
     ("lesson fit / post fit", "lesson", "post", "fit", 0.40),
     ("mnist.py / post mnist.py", "mnist.py", "post mnist.py", "wall", 0.30),
     ("lesson fit / NumPy fit (the gap left)", "lesson", "numpy", "fit", None),
+    ("TensorFlow without fit / post fit (the floor)", "tensorflow", "post", "fit", None),
 ]
 
 
@@ -53,7 +56,7 @@ def run_once(name: str, tmp: str) -> dict:
     if process.returncode != 0:
         sys.exit(f"{name} failed (exit {process.returncode}):\n{text[-2000:]}")
     result = {"wall": wall, "rss": usage.ru_maxrss / 1024, "fit": None, "accuracy": None}
-    if name == "numpy":
+    if name in ("numpy", "tensorflow"):
         figures = json.loads(text.strip().splitlines()[-1])
         result.update(fit=figures["fit_seconds"], accuracy=figures["test_accuracy"])
     elif fit_file.exists():
