@@ -52,8 +52,8 @@ def train_and_evaluate(args, log=print):
 
     # 4. Normalize: float32 pixels in [0, 1]. The post scales only x_train and so evaluates
     #    on raw 0-255 test pixels; the test set must get the same treatment as the training set.
-    #    keras.ops gives TensorFlow tensors, which fit uses as they are (the post's
-    #    x_train.astype("float32") / 255 is the same numbers, but fit copies a NumPy array first).
+    #    keras.ops makes TensorFlow tensors of them here, once: the post's NumPy version,
+    #    x_train.astype("float32") / 255, gives the same numbers, but fit copies it again (188 MB).
     x_train = keras.ops.cast(x_train, "float32")
     x_test = keras.ops.cast(x_test, "float32")
     if not args.raw_pixels:
