@@ -4,21 +4,21 @@
     python experiments.py hidden normalize  # some
     python experiments.py --list            # what each one compares
 
-The table goes to experiments/results.md and results.csv, with one picture per experiment.
+The table goes to experiments/results.md and results.csv, with one picture per experiment;
+a --quick smoke test goes to experiments/quick/ instead, and says so in every row and title.
 """
 
+from mnist_helpers.cli import add_data_flag, add_quiet_flag, add_seed_flag, run  # first: sets up Ctrl-C
+
 import argparse
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
-
-from mnist_helpers.cli import add_data_flag, bounded_int, run
-from mnist_helpers.files import ensure_writable_folder
+from mnist_helpers.files import ensure_writable_folder, refuse_folder
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.results_table import (
+    CSV_NAME,
     MARKDOWN_NAME,
     make_row,
     markdown_table,
@@ -27,8 +27,7 @@ from mnist_helpers.results_table import (
     write_rows,
 )
 
-OUT = "experiments"  # where the table and pictures go
-SEED = 1337  # the seed of every run: the same as mnist_learn.py, so its default run is a row here
+OUT = "experiments"  # where the table and pictures go (a --quick run: into OUT/quick)
 LECUN_EPOCHS = 60  # to convergence: from ~30 epochs on, the test error stays at 1.60-1.62%
 QUICK_TRAIN, QUICK_TEST = 3000, 1000  # --quick: this many images, one epoch per run
 
@@ -80,16 +79,21 @@ def parse_args(argv=None):
         "names", nargs="*", type=experiment_name, metavar="NAME", help="experiments to run (default all)"
     )
     add_data_flag(parser)
-    parser.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=SEED, help=f"random seed (default {SEED})")
-    parser.add_argument("--out", type=Path, default=Path(OUT), metavar="DIR", help=f"results folder (default {OUT}/)")
+    add_seed_flag(parser)  # the same default as mnist_learn.py, so its default run is a row here
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help=f"results folder (default {OUT}/, or {OUT}/quick/ with --quick)"
+    )
     parser.add_argument("--list", action="store_true", help="list the experiments and their settings, run nothing")
     parser.add_argument(
         "--quick",
         action="store_true",
-        help=f"a smoke test: {QUICK_TRAIN:,} images, 1 epoch per run (settings keep their names)",
+        help=f"a smoke test: {QUICK_TRAIN:,} images, 1 epoch per run, labelled as such, in {OUT}/quick/",
     )
-    parser.add_argument("--quiet", action="store_true", help="no Keras progress bars")
-    return parser.parse_args(argv)
+    add_quiet_flag(parser, "no Keras progress bars")
+    options = parser.parse_args(argv)
+    if options.out is None:
+        options.out = Path(OUT) / "quick" if options.quick else Path(OUT)
+    return options
 
 
 def list_experiments() -> None:
@@ -99,18 +103,15 @@ def list_experiments() -> None:
             print(f"    {setting:28} python mnist_learn.py {flags}".rstrip())
 
 
-def quick_subset(mnist, folder: str) -> str:
-    """--quick: the first few thousand images, saved where the lesson can load them like any MNIST."""
+def quick_subset(mnist):
+    """--quick: the first few thousand images, handed to the lesson as they are."""
     (x_train, y_train), (x_test, y_test) = mnist
-    subset = Path(folder) / "mnist_quick.npz"
-    np.savez(
-        subset,
-        x_train=x_train[:QUICK_TRAIN],
-        y_train=y_train[:QUICK_TRAIN],
-        x_test=x_test[:QUICK_TEST],
-        y_test=y_test[:QUICK_TEST],
-    )
-    return subset
+    return (x_train[:QUICK_TRAIN], y_train[:QUICK_TRAIN]), (x_test[:QUICK_TEST], y_test[:QUICK_TEST])
+
+
+def label(setting: str, quick: bool) -> str:
+    """A setting's name as the table and the pictures show it: a quick run says it is one."""
+    return f"quick: {setting}" if quick else setting
 
 
 def run_experiments(names: list, options, data, rows: list) -> None:
@@ -123,50 +124,63 @@ def run_experiments(names: list, options, data, rows: list) -> None:
         settings = EXPERIMENTS[name][1]
         new_rows, outcomes = [], []
         for i, (setting, flags) in enumerate(settings, 1):
-            args = lesson_args(mnist_learn, flags, options, data)
+            args = lesson_args(mnist_learn, flags, options)
             key = repr(sorted(vars(args).items()))
             again = " (the same run as above)" if key in done else ""
             print(
-                f"{name} {i}/{len(settings)}: {setting}, {args.epochs} epochs × batch {args.batch_size}{again}",
+                f"{name} {i}/{len(settings)}: {label(setting, options.quick)}, "
+                f"{args.epochs} epoch{'s' * (args.epochs > 1)} × batch {args.batch_size}{again}",
                 flush=True,
             )
             if key not in done:
-                done[key] = train(mnist_learn, args)
+                done[key] = train(mnist_learn, args, data)
             outcomes.append(done[key])
-            new_rows.append(make_row(name, setting, args, done[key]))
+            new_rows.append(make_row(name, label(setting, options.quick), args, done[key]))
             # Save after every run: Ctrl-C keeps what is finished.
             rows = replace_experiment(rows, name, new_rows, list(EXPERIMENTS))
-            write_rows(options.out, rows, notes=[LECUN_NOTE])
-            labels = [setting for setting, _ in settings[:i]]
-            figure = experiment_figure(name, labels, [o.test_accuracy for o in outcomes], [o.history for o in outcomes])
+            write_rows(options.out, rows, notes=[quick_note(data) if options.quick else LECUN_NOTE])
+            labels = [label(setting, options.quick) for setting, _ in settings[:i]]
+            title = f"Experiment '{name}'" + (f" ({quick_note(data)})" if options.quick else "")
+            figure = experiment_figure(
+                title, labels, [o.test_accuracy for o in outcomes], [o.history for o in outcomes]
+            )
             save_figure(figure, options.out / f"{name}.png")
     minutes, seconds = divmod(round(time.perf_counter() - started), 60)
     print()
     print(markdown_table(rows))
-    if any(row["experiment"] == "lecun" for row in rows):
+    if options.quick:
+        print(quick_note(data))
+    elif any(row["experiment"] == "lecun" for row in rows):
         print(LECUN_NOTE)
     print(
         f"{len(done)} runs in {minutes} min {seconds} s. Table: {options.out / MARKDOWN_NAME}, pictures: {options.out}/"
     )
 
 
-def lesson_args(mnist_learn, flags: str, options, data):
-    """The arguments mnist_learn.py would get for one setting's flags, with this session's seed and data."""
-    data_flag = [] if data is None else ["--data", str(data)]
-    args = mnist_learn.parse_args([*flags.split(), *data_flag, "--seed", str(options.seed), "--no-plots"])
+def quick_note(data) -> str:
+    (x_train, _), (x_test, _) = data
+    return (
+        f"quick run: 1 epoch on {len(x_train):,} training and {len(x_test):,} test images, "
+        "a smoke test whose figures say nothing about the real experiments"
+    )
+
+
+def lesson_args(mnist_learn, flags: str, options):
+    """The settings mnist_learn.py would get for one setting's flags, with this session's seed."""
+    args = mnist_learn.parse_args([*flags.split(), "--seed", str(options.seed), "--no-plots", "--quiet"])
     if options.quick:
         args.epochs = 1
-    args.quiet = options.quiet
+    args.verbose = 0 if options.quiet else "auto"  # the lesson's own lines stay quiet; Keras' bars need not
     return args
 
 
-def train(mnist_learn, args) -> SimpleNamespace:
-    """One run of the lesson: the same numbers mnist_learn.py prints with these flags (the lesson seeds itself)."""
+def train(mnist_learn, args, data) -> SimpleNamespace:
+    """One run of the lesson, in this process: the numbers mnist_learn.py prints with these flags."""
     import keras
 
     keras.backend.clear_session()  # frees the previous runs' models and graphs
     started = time.perf_counter()
-    result = mnist_learn.train_and_evaluate(args, log=lambda *lines: None)
+    result = mnist_learn.train(args, data)
     return SimpleNamespace(
         history=result.history,
         test_accuracy=result.test_accuracy,
@@ -180,12 +194,13 @@ def main(argv=None):
     if options.list:
         return list_experiments()
     # Check everything a user can get wrong before the first run starts.
+    for output in (CSV_NAME, MARKDOWN_NAME, *(f"{name}.png" for name in EXPERIMENTS)):
+        refuse_folder(options.out / output, "experiments.py")
     ensure_writable_folder(options.out, "the results")
     rows = read_rows(options.out)  # the table so far; one that is not ours stops here
-    mnist = load_data(options.data)  # says where the data comes from; stops on missing or bad files
-    with tempfile.TemporaryDirectory() as scratch:
-        data = quick_subset(mnist, scratch) if options.quick else options.data
-        run_experiments(options.names or list(EXPERIMENTS), options, data, rows)
+    mnist = load_data(options.data)  # read once; says where the data comes from; stops on missing or bad files
+    data = quick_subset(mnist) if options.quick else mnist
+    run_experiments(options.names or list(EXPERIMENTS), options, data, rows)
 
 
 if __name__ == "__main__":

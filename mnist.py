@@ -1,18 +1,20 @@
 """Look at MNIST before a network learns it: the arrays' shapes, and a picture of sample digits.
 
 The companion to the post's mnist.py. It loads the data the same way mnist_learn.py does, but
-without TensorFlow when the data is on this machine, so it starts in a second or two.
+without TensorFlow when the data is on this machine, so it starts in a second or two. Where there
+is a screen, the picture also opens in a window.
 
     python mnist.py                   # shapes, then mnist_digits.png
     python mnist.py --count 36 --index 7 --save digits.png
 """
 
+from mnist_helpers.cli import add_data_flag, bounded_int, run  # first: sets up Ctrl-C
+
 import argparse
 from pathlib import Path
 
-from mnist_helpers.cli import add_data_flag, bounded_int, run
 from mnist_helpers.errors import UserError
-from mnist_helpers.files import ensure_writable_folder
+from mnist_helpers.files import ensure_writable_folder, refuse_folder
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.shapes import shape_table
 
@@ -29,13 +31,27 @@ def parse_args(argv=None):
     parser.add_argument(
         "--index", type=bounded_int(0), default=INDEX, help=f"training digit to draw large (default {INDEX})"
     )
-    parser.add_argument("--save", type=Path, default=Path(SAVE), metavar="PATH", help=f"PNG to write (default {SAVE})")
+    parser.add_argument(
+        "--save",
+        type=Path,
+        default=Path(SAVE),
+        metavar="PATH",
+        help=f"picture to write: .png, .jpg, .pdf, .svg ... (default {SAVE})",
+    )
     add_data_flag(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    from mnist_helpers.plotting import digits_figure, figure_format, image_formats, save_figure, show_window
+
+    if figure_format(args.save) not in image_formats():
+        raise UserError(
+            f"--save {args.save}: Matplotlib cannot write .{figure_format(args.save)} files; "
+            "end the name in .png, .jpg, .pdf or .svg."
+        )
+    refuse_folder(args.save, "--save")
     ensure_writable_folder(args.save.parent, "the picture")
 
     # The post's names for the four arrays: images are (samples, 28, 28) uint8, labels 0-9.
@@ -52,12 +68,12 @@ def main(argv=None):
     )
     if args.index >= len(train_images):
         raise UserError(f"--index {args.index} is past the last training digit; use 0 to {len(train_images) - 1}.")
-    from mnist_helpers.plotting import digits_figure, save_figure  # Matplotlib loads only now
-
-    save_figure(digits_figure(train_images, train_labels, args.count, args.index), args.save)
+    figure = digits_figure(train_images, train_labels, args.count, args.index)
+    save_figure(figure, args.save, keep_open=True)
     print(
         f"Saved {args.save}: the first {min(args.count, len(train_images))} training digits and digit {args.index} large."
     )
+    show_window(figure)  # as the post's mnist.py does, where there is a screen; close the window to finish
 
 
 if __name__ == "__main__":

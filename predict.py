@@ -7,20 +7,23 @@ First train and save a model, then point this at one or more pictures of a singl
     python predict.py *.png --show         # also draws what the network saw, next to each picture
 """
 
+from mnist_helpers.cli import report, run  # first: sets up Ctrl-C
+
 import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
-from mnist_helpers.cli import report, run
-from mnist_helpers.digit_image import preview, read_digit
+from mnist_helpers.digit_image import open_image, preview, to_mnist_digit
 from mnist_helpers.errors import UserError
 from mnist_helpers.files import ensure_writable_folder
 from mnist_helpers.model_file import check_model_file, keras_file, load_digit_model
 
 MODEL = "mnist_model.keras"  # where mnist_learn.py --save-model puts it in the examples
 TOP = 3  # how many guesses to print per image, best first
+MARK = "mnist-learn predict.py --show"  # stored in every picture --show writes, so it is never read as a digit
 
 
 def guesses(probabilities, top: int = TOP) -> str:
@@ -29,14 +32,33 @@ def guesses(probabilities, top: int = TOP) -> str:
     return ", ".join(f"{digit} ({probabilities[digit]:.1%})" for digit in best)
 
 
-def picture_path(image: Path, out: Path | None, taken: set) -> Path:
-    """Where --show writes the picture for ``image``: photo.jpg → photo_seen.png, beside it or in ``out``."""
+def drawn_by_us(image: Image.Image) -> bool:
+    """True for a picture that --show wrote: it carries MARK in its PNG text."""
+    return image.info.get("Software") == MARK
+
+
+def file_drawn_by_us(path: Path) -> bool:
+    try:
+        with Image.open(path) as image:
+            return drawn_by_us(image)
+    except OSError:
+        return False
+
+
+def picture_path(image: Path, out: Path | None, taken: set, inputs: set) -> Path:
+    """Where --show writes the picture for ``image``: photo.jpg → photo_seen.png, beside it or in ``out``.
+
+    Never a name another image of this run already got, never one of the inputs, and never a file
+    that --show did not write: then photo_seen_2.png, photo_seen_3.png ... instead."""
     folder = out if out is not None else image.parent
-    path = folder / f"{image.stem}_seen.png"
-    if path in taken:  # photo.jpg and photo.png in one run: keep both pictures
-        path = folder / f"{image.stem}_{image.suffix.lstrip('.')}_seen.png"
-    taken.add(path)
-    return path
+    number = 1
+    while True:
+        path = folder / f"{image.stem}_seen{'' if number == 1 else f'_{number}'}.png"
+        mine = not path.exists() or (path.is_file() and file_drawn_by_us(path))
+        if path not in taken and path.resolve() not in inputs and mine:
+            taken.add(path)
+            return path
+        number += 1
 
 
 def parse_args(argv=None):
@@ -62,29 +84,40 @@ def main(argv=None):
         ensure_writable_folder(args.out, "the pictures")
 
     # 1. Prepare each image as MNIST was prepared: light ink on black, 20 px digit centred in 28×28.
-    failed = 0
-    prepared = []  # (path as given, a small copy of the image for --show, its 28×28 digit)
+    outcomes = []  # per image, in the order given: (name, image for --show, its 28×28 digit) or a UserError
     for name in args.images:
         try:
-            image, digit = read_digit(name)
-            prepared.append((name, preview(image) if args.show else None, digit))
+            image = open_image(name)
+            if drawn_by_us(image):
+                outcomes.append(f"{name}: skipped, a picture that predict.py --show drew, not a digit to read")
+                continue
+            outcomes.append((name, preview(image) if args.show else None, to_mnist_digit(image, name=name)))
         except UserError as error:
-            report(error)
+            outcomes.append(error)
+    prepared = [outcome for outcome in outcomes if isinstance(outcome, tuple)]
+    scores = iter(())
+    if prepared:
+        # 2. The network takes each digit as 784 values in [0, 1], like x_test in mnist_learn.py.
+        model = load_digit_model(args.model)
+        digits = np.stack([digit for _, _, digit in prepared]).reshape(len(prepared), 28 * 28)
+        scores = iter(model.predict(digits, verbose=0))
+
+    # 3. One line per image, in the order given: best guess first, or what is wrong with the file.
+    taken, inputs = set(), {Path(name).resolve() for name in args.images}
+    failed = 0
+    for outcome in outcomes:
+        if isinstance(outcome, UserError):
+            report(outcome)
             failed += 1
-    if not prepared:
-        return 1
-
-    # 2. The network takes each digit as 784 values in [0, 1], like x_test in mnist_learn.py.
-    model = load_digit_model(args.model)
-    digits = np.stack([digit for _, _, digit in prepared]).reshape(len(prepared), 28 * 28)
-    probabilities = model.predict(digits, verbose=0)
-
-    # 3. One line per image, best guess first; with --show, a picture of what the network saw.
-    taken = set()
-    for (name, image, digit), scores in zip(prepared, probabilities):
-        print(f"{name}: {guesses(scores)}", flush=True)
-        if args.show:
-            failed += not show(name, image, digit, scores, picture_path(Path(name), args.out, taken))
+        elif isinstance(outcome, str):
+            print(outcome, flush=True)
+        else:
+            name, image, digit = outcome
+            probabilities = next(scores)
+            print(f"{name}: {guesses(probabilities)}", flush=True)
+            if args.show:
+                path = picture_path(Path(name), args.out, taken, inputs)
+                failed += not show(name, image, digit, probabilities, path)
     if failed and len(args.images) > 1:
         print(f"{failed} of {len(args.images)} images failed; the errors above say why.", file=sys.stderr)
     return 1 if failed else 0
@@ -94,7 +127,7 @@ def show(name: str, image, digit, scores, path: Path) -> bool:
     from mnist_helpers.plotting import prediction_figure, save_figure  # Matplotlib loads only here
 
     try:
-        save_figure(prediction_figure(name, image, digit, scores), path)
+        save_figure(prediction_figure(Path(name).name, image, digit, scores), path, metadata={"Software": MARK})
     except OSError as error:
         report(UserError(f"Cannot write {path} ({error.strerror or error}); use --out DIR with a writable folder."))
         return False

@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from mnist_helpers.cli import silent  # noqa: E402
 from mnist_helpers.mnist_data import load_data  # noqa: E402
 
 EPOCHS, BATCH_SIZE, HIDDEN_UNITS = 5, 128, 32
@@ -26,7 +27,7 @@ def glorot(rng, fan_in, fan_out):
 
 
 def main():
-    (x_train, y_train), (x_test, y_test) = load_data(log=None)
+    (x_train, y_train), (x_test, y_test) = load_data(log=silent)
     x_train = x_train.reshape(len(x_train), 784).astype(np.float32) / 255
     x_test = x_test.reshape(len(x_test), 784).astype(np.float32) / 255
     targets = np.eye(10, dtype=np.float32)[y_train]

@@ -17,14 +17,15 @@ import numpy as np
 from numpy_reference import BATCH_SIZE, EPOCHS, EPSILON, HIDDEN_UNITS, LEARNING_RATE, RHO, glorot
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import mnist_helpers.quiet_tensorflow  # noqa: E402, F401
+import mnist_helpers.keras_setup  # noqa: E402, F401
 import tensorflow as tf  # noqa: E402
 
+from mnist_helpers.cli import silent  # noqa: E402
 from mnist_helpers.mnist_data import load_data  # noqa: E402
 
 
 def main():
-    (x_train, y_train), (x_test, y_test) = load_data(log=None)
+    (x_train, y_train), (x_test, y_test) = load_data(log=silent)
     x_train = tf.cast(x_train.reshape(len(x_train), 784), tf.float32) / 255
     x_test = tf.cast(x_test.reshape(len(x_test), 784), tf.float32) / 255
     y_train, y_test = tf.one_hot(y_train, 10), tf.one_hot(y_test, 10)

@@ -1,14 +1,22 @@
-"""Command-line plumbing shared by the scripts: flag value types and the top-level error handling."""
+"""Command-line plumbing shared by the scripts: the shared flags, flag value types, and the top-level
+handling of errors and Ctrl-C.
+
+Importing this module sets up Ctrl-C, so each script imports it first: from the first moment on,
+Ctrl-C ends a script with ``Interrupted.`` and exit code 130, never a traceback.
+"""
 
 import argparse
 import os
 import signal
 import sys
+import threading
 
 from . import files
 from .errors import UserError
 
+SEED = 1337  # every script's default seed: the same seed repeats a run number for number
 INTERRUPTED_EXIT_CODE = 130  # the shell's code for "ended by Ctrl-C"
+stderr_fd = 2  # where "Interrupted." goes; keras_setup points it elsewhere while it captures fd 2
 
 
 def bounded_int(lowest: int, highest: int | None = None):
@@ -36,6 +44,25 @@ def add_data_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_seed_flag(parser: argparse.ArgumentParser, default: int = SEED) -> None:
+    parser.add_argument(
+        "--seed", type=bounded_int(0, 2**32 - 1), default=default, help=f"random seed (default {default})"
+    )
+
+
+def add_quiet_flag(parser: argparse.ArgumentParser, what: str = "print only the results") -> None:
+    parser.add_argument("--quiet", action="store_true", help=what)
+
+
+def silent(*lines) -> None:
+    """The ``log`` that prints nothing: every ``log=`` in this project takes ``print`` or this."""
+
+
+def printer(quiet: bool):
+    """The ``log`` function for a --quiet flag: ``silent`` when quiet, else ``print``."""
+    return silent if quiet else print
+
+
 def report(error: UserError) -> None:
     """Print a user error as the one line every script uses: ``error: <what is wrong and the fix>``."""
     sys.stdout.flush()  # what was printed before the error stays above it
@@ -44,7 +71,6 @@ def report(error: UserError) -> None:
 
 def run(main, argv=None) -> None:
     """Call ``main(argv)`` and exit; a UserError or Ctrl-C ends with one line instead of a traceback."""
-    signal.signal(signal.SIGINT, _on_ctrl_c)
     try:
         code = main(argv)
     except UserError as error:
@@ -66,9 +92,13 @@ def _on_ctrl_c(signum, frame) -> None:
 
 def _exit(code: int) -> None:
     sys.stdout.flush()
-    if code == INTERRUPTED_EXIT_CODE:
-        print("\nInterrupted.", file=sys.stderr)
     sys.stderr.flush()
+    if code == INTERRUPTED_EXIT_CODE:
+        os.write(stderr_fd, b"\nInterrupted.\n")
     # Every output file is closed. Skip the interpreter's clean-up, which with TensorFlow loaded
     # takes about half a second and changes nothing the user sees.
     os._exit(code)
+
+
+if threading.current_thread() is threading.main_thread():
+    signal.signal(signal.SIGINT, _on_ctrl_c)

@@ -24,6 +24,12 @@ def ensure_writable_folder(folder, what: str) -> Path:
     return folder
 
 
+def refuse_folder(path, flag: str) -> None:
+    """An output file's name that is already taken by a folder is refused, before any work starts."""
+    if Path(path).is_dir():
+        raise UserError(f"{path} is a folder, so {flag} cannot write a file there; choose another name.")
+
+
 _numbers = itertools.count()  # makes each temporary name of this process unique
 _writing = 0  # how many atomic_output blocks are open now (cli.run's Ctrl-C handling asks)
 

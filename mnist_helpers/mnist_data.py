@@ -47,12 +47,11 @@ def load_data(path=None, log=print):
     """Return ``((x_train, y_train), (x_test, y_test))``: uint8 arrays of 28×28 images and 0–9 labels.
 
     ``log`` receives one line saying where the data came from and whether it is verified MNIST;
-    pass ``log=None`` for silence. Raises UserError for anything the user can fix.
+    pass ``log=cli.silent`` for silence. Raises UserError for anything the user can fix.
     """
     arrays, source = _find_and_read(path)
     _check_arrays(arrays, source)
-    if log:
-        log(describe(arrays, source))
+    log(describe(arrays, source))
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
@@ -173,7 +172,7 @@ def _check_arrays(arrays: dict, source: str) -> None:
 
 def _download_with_keras(cached: Path) -> dict:
     """Step 3: let Keras download mnist.npz. Only called when ``cached`` does not exist."""
-    from . import quiet_tensorflow  # noqa: F401  (before keras)
+    from . import keras_setup  # noqa: F401  (before keras)
 
     import keras
 

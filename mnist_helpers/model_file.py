@@ -42,7 +42,7 @@ def check_model_file(path) -> Path:
 def load_digit_model(path):
     """Load a model saved by ``mnist_learn.py --save-model``: 784 pixel values in, 10 digit scores out."""
     path = check_model_file(path)
-    import mnist_helpers.quiet_tensorflow  # noqa: F401  (before keras: hides TensorFlow's start-up log lines)
+    from . import keras_setup  # noqa: F401  (before keras: a quiet start-up)
     import keras
 
     try:

@@ -1,8 +1,8 @@
 """Every picture the project draws, in one look, saved the same way.
 
 Matplotlib is imported here and only here, so a run that draws nothing never loads it.
-Each picture is saved as a PNG (atomically: never a half-written file) and shown in a window
-only when Matplotlib has an interactive backend; a headless machine just gets the file.
+Each picture is saved (atomically: never a half-written file) and nothing more: no script but
+mnist.py opens a window, and mnist.py only where Matplotlib has an interactive backend.
 """
 
 import math
@@ -24,6 +24,7 @@ matplotlib.rcParams.update(
 
 import matplotlib.pyplot as plt  # noqa: E402  (after the style is set)
 import matplotlib.ticker  # noqa: E402
+from matplotlib.backend_bases import FigureCanvasBase  # noqa: E402
 from matplotlib.backends import BackendFilter, backend_registry  # noqa: E402
 
 from .files import atomic_output  # noqa: E402
@@ -35,13 +36,32 @@ def can_show_windows() -> bool:
     return plt.get_backend().lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE)
 
 
-def save_figure(figure, path) -> None:
-    """Write ``figure`` to ``path`` as PNG, show it if a window can open, then free it."""
+def save_figure(figure, path, keep_open: bool = False, metadata: dict | None = None) -> None:
+    """Write ``figure`` to ``path`` in the format its suffix names (PNG by default), then free it
+    unless ``keep_open``. Never opens a window."""
+    path = Path(path)
     with atomic_output(path) as temporary:
-        figure.savefig(temporary, format="png")
-    if can_show_windows():
-        plt.show()
-    plt.close(figure)
+        figure.savefig(temporary, format=figure_format(path), metadata=metadata)
+    if not keep_open:
+        plt.close(figure)
+
+
+def figure_format(path) -> str:
+    """The Matplotlib format a file name asks for: 'digits.jpg' → 'jpg'; no suffix → 'png'."""
+    return Path(path).suffix.lstrip(".").lower() or "png"
+
+
+def image_formats() -> list[str]:
+    """The suffixes save_figure can write (png, jpg, pdf, svg ...)."""
+    return sorted(FigureCanvasBase.get_supported_filetypes())
+
+
+def show_window(figure) -> bool:
+    """Open ``figure`` in a window where Matplotlib has an interactive backend; True if it did."""
+    if not can_show_windows():
+        return False
+    plt.show()
+    return True
 
 
 def grid_shape(count: int) -> tuple[int, int]:
@@ -137,30 +157,45 @@ def mistakes_figure(images, true_labels, probabilities, most: int = 25):
     """Up to ``most`` misclassified digits, each titled with the truth, the guess and its confidence."""
     predicted = probabilities.argmax(axis=1)
     wrong = np.flatnonzero(predicted != true_labels)[:most]
-    figure, ax = plt.subplots(figsize=(9, 9.5), layout="constrained")
-    figure.suptitle(f"Mistakes: the first {len(wrong)} misclassified test digits")
-    titles = [f"true {true_labels[i]} → predicted {predicted[i]} ({probabilities[i, predicted[i]]:.2f})" for i in wrong]
+    figure, ax = plt.subplots(figsize=(9, 10), layout="constrained")
+    figure.suptitle(f"Mistakes: the first {len(wrong)} misclassified test digits (how sure: the softmax output)")
+    titles = [f"true {true_labels[i]}, read {predicted[i]},\n{probabilities[i, predicted[i]]:.0%} sure" for i in wrong]
     if len(wrong):
-        digit_grid(ax, images[wrong], titles, gap=10)
+        digit_grid(ax, images[wrong], titles, gap=18)
     else:
         ax.set_axis_off()
         ax.text(0.5, 0.5, "No mistakes on the test set.", ha="center", va="center")
     return figure
 
 
+MOST_UNITS_DRAWN = 64  # above this many hidden units, the picture shows the 64 with the largest weights
+
+
+def strongest_units(kernel, most: int = MOST_UNITS_DRAWN) -> np.ndarray:
+    """The indices of the ``most`` hidden units with the largest weights (by root mean square), in order."""
+    if kernel.shape[1] <= most:
+        return np.arange(kernel.shape[1])
+    return np.sort(np.argsort(-np.sqrt((kernel**2).mean(axis=0)), kind="stable")[:most])
+
+
 def hidden_units_figure(kernel):
     """One 28×28 picture per hidden unit of its 784 input weights: red pixels excite the unit, blue inhibit it."""
     units = kernel.shape[1]
-    rows, columns = grid_shape(units)
-    each = [kernel[:, unit] / max(np.abs(kernel[:, unit]).max(), 1e-12) for unit in range(units)]
+    shown = strongest_units(kernel)
+    rows, columns = grid_shape(len(shown))
+    each = [kernel[:, unit] / max(np.abs(kernel[:, unit]).max(), 1e-12) for unit in shown]
     sheet, _ = tile(each, gap=4, fill=np.nan)  # NaN: the gaps, drawn white
-    side = min(14, 3 + columns * 0.9)
-    figure, ax = plt.subplots(figsize=(side, side * rows / columns + 0.8), layout="constrained")
-    figure.suptitle(f"What the {units} hidden units look for (first layer's weights, each scaled to its largest)")
+    width = 2.2 + columns * 0.75
+    figure, ax = plt.subplots(figsize=(width, 1.0 + rows * 0.75), layout="constrained")
+    if len(shown) < units:
+        title = f"The {len(shown)} of {units} hidden units\nwith the largest weights"
+    else:
+        title = f"What the {units} hidden units look for"
+    figure.suptitle(title + "\n(first layer's weights, each scaled to its largest)", fontsize=11)
     colours = matplotlib.colormaps["RdBu_r"].with_extremes(bad="white")
     picture = ax.imshow(sheet, cmap=colours, vmin=-1, vmax=1)
     ax.set_axis_off()
-    figure.colorbar(picture, ax=ax, shrink=0.6, label="weight: blue lowers, red raises the unit's output")
+    figure.colorbar(picture, ax=ax, shrink=0.8, label="blue lowers, red raises the unit's output")
     return figure
 
 
@@ -207,18 +242,24 @@ def prediction_figure(name: str, original, seen, probabilities):
     return figure
 
 
-def experiment_figure(experiment: str, settings: list, test_accuracies: list, histories: list):
-    """Experiments.py's picture: test accuracy by setting, and each setting's accuracy epoch by epoch."""
+def error_axis_top(errors_percent) -> float:
+    """Every experiment picture's error axis: 0 to 20%, or 0 to 100% when a value does not fit (a quick run)."""
+    return 20.0 if max(errors_percent) <= 20 else 100.0
+
+
+def experiment_figure(title: str, settings: list, test_accuracies: list, histories: list):
+    """Experiments.py's picture: test error by setting (from 0, on one scale in every picture, values on the
+    bars), and each setting's accuracy epoch by epoch."""
     figure, (bars_ax, curves_ax) = plt.subplots(1, 2, figsize=(13, 5), layout="constrained", width_ratios=[1, 1.3])
-    figure.suptitle(f"Experiment '{experiment}'")
+    figure.suptitle(title)
     colours = [f"C{i}" for i in range(len(settings))]
-    bars = bars_ax.bar(range(len(settings)), test_accuracies, color=colours)
-    bars_ax.bar_label(bars, labels=[f"{accuracy:.2%}" for accuracy in test_accuracies], padding=2)
+    errors = [100 * (1 - accuracy) for accuracy in test_accuracies]
+    bars = bars_ax.bar(range(len(settings)), errors, color=colours)
+    bars_ax.bar_label(bars, labels=[f"{error:.2f}%" for error in errors], padding=2)
     bars_ax.set_xticks(range(len(settings)), settings, rotation=20, ha="right")
-    low = min(test_accuracies)
-    bars_ax.set_ylim(max(0.0, low - 2 * (1 - low) - 0.01), 1.0)  # zoomed in: the differences are a few points
-    bars_ax.set_ylabel("test accuracy")
-    bars_ax.set_title("test accuracy by setting")
+    bars_ax.set_ylim(0, error_axis_top(errors))
+    bars_ax.set_ylabel("test error, % (lower is better)")
+    bars_ax.set_title("test error by setting")
     bars_ax.grid(axis="y", alpha=0.3)
     for setting, history, colour in zip(settings, histories, colours):
         epochs = range(1, len(history["accuracy"]) + 1)

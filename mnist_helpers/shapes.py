@@ -1,4 +1,4 @@
-"""The post's shape facts (ndim, shape) as a table, and the shape check that runs before ``fit``."""
+"""The post's shape facts (ndim, shape) as a table, the network as built, and the shape check before ``fit``."""
 
 import numpy as np
 
@@ -21,6 +21,12 @@ def _number(value) -> str:
     return f"{value:g}" if isinstance(value, np.floating) else str(value)
 
 
+def network_summary(model) -> str:
+    """'Network: 784 inputs → Dense(32, relu) → Dense(10, softmax), 25,450 weights', read off the model."""
+    layers = [f"{layer.__class__.__name__}({layer.units}, {layer.activation.__name__})" for layer in model.layers]
+    return f"Network: {model.input_shape[-1]} inputs → {' → '.join(layers)}, {model.count_params():,} weights."
+
+
 def check_fit_inputs(model, x, y, x_name: str, y_name: str) -> None:
     """Stop with one sentence when ``x``/``y`` do not fit ``model``: the post's two errors, explained.
 
@@ -41,12 +47,12 @@ def check_fit_inputs(model, x, y, x_name: str, y_name: str) -> None:
     if "float" not in dtype:
         raise UserError(
             f"{x_name} holds {dtype} values, but the model computes in float32: "
-            f"convert and scale them with `{x_name} = keras.ops.cast({x_name}, 'float32') / 255` before fit."
+            f"convert and scale them with `{x_name} = {x_name}.astype('float32') / 255` before fit."
         )
     if np.ndim(y) != 2 or y.shape[1] != classes:
         raise UserError(
             f"{y_name} has shape {np.shape(y)}, but the model needs one-hot labels of shape (samples, {classes}): "
-            f"encode them with `{y_name} = keras.utils.to_categorical({y_name})` before fit."
+            f"encode them with `{y_name} = to_categorical({y_name})` before fit."
         )
     if len(y) != n:
         raise UserError(f"{x_name} has {n:,} samples but {y_name} has {len(y):,}; they must match one to one.")

@@ -1,8 +1,10 @@
-"""Shared test fixtures: small synthetic digit sets the tests draw themselves, and script runners.
+"""Shared test fixtures: small synthetic digit sets the tests draw themselves, the real MNIST when
+MNIST_DATA points at it, the lesson run in this process through its seam, and script runners.
 
 The synthetic digits are the characters 0-9 drawn with Pillow's font at random offsets, so a
 network can really learn them; they are written as gzipped IDX files (as MNIST ships) and as
-an .npz (as Keras caches it).
+an .npz (as Keras caches it). Most tests call the scripts' functions in this process; a few run
+a script in a fresh Python, where the command line itself (exit codes, messages, Ctrl-C) is tested.
 """
 
 import os
@@ -72,13 +74,48 @@ def npz_file(tmp_path_factory, digits):
 
 
 SMALL_RUN = ("--epochs", 5, "--batch-size", 10)  # 300 updates: enough to learn the synthetic digits
+MNIST_DATA = os.environ.get("MNIST_DATA")
+needs_mnist = pytest.mark.skipif(
+    not MNIST_DATA, reason="MNIST_DATA is not set: point it at a folder with the real MNIST files"
+)
+
+
+def as_data(arrays: dict):
+    """{"x_train": ...} as load_data returns it: ((x_train, y_train), (x_test, y_test))."""
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def train_here(*flags, data):
+    """The lesson through its seam, in this process: mnist_learn.train with these flags and this data."""
+    import keras
+
+    import mnist_learn
+
+    keras.backend.clear_session()
+    return mnist_learn.train(mnist_learn.parse_args([str(flag) for flag in flags]), data)
 
 
 @pytest.fixture(scope="session")
-def synthetic_run(idx_folder, tmp_path_factory):
-    """mnist_learn.py trained on the synthetic digits, its model saved: (the finished process, the model's path)."""
-    model = tmp_path_factory.mktemp("model") / "synthetic.keras"
-    return run_script("mnist_learn.py", *SMALL_RUN, "--data", idx_folder, "--save-model", model), model
+def synthetic_run(digits, tmp_path_factory):
+    """The lesson trained on the synthetic digits in this process, its model saved as mnist_learn.py
+    --save-model does: (the Result, the model's path)."""
+    from mnist_helpers.model_file import save_model
+
+    result = train_here(*SMALL_RUN, "--quiet", data=as_data(digits))
+    path = tmp_path_factory.mktemp("model") / "synthetic.keras"
+    save_model(result.model, path)
+    return result, path
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The real MNIST from $MNIST_DATA, read once, as load_data returns it."""
+    if not MNIST_DATA:
+        pytest.skip("MNIST_DATA is not set: point it at a folder with the real MNIST files")
+    from mnist_helpers.cli import silent
+    from mnist_helpers.mnist_data import load_data
+
+    return load_data(MNIST_DATA, log=silent)
 
 
 def clean_env(**extra):
@@ -122,6 +159,12 @@ def epoch_figures(output: str) -> list[str]:
     """Each epoch's closing figures and the test figures a run printed; the progress in between depends on timing."""
     epochs = re.findall(r"accuracy: \d\.\d+ - loss: \d+\.\d+ - val_accuracy: \d\.\d+ - val_loss: \d+\.\d+", output)
     return epochs + re.findall(r"^test (?:loss|accuracy): .*$", output, re.M)
+
+
+def progress_counts(output: str) -> list[tuple[int, int]]:
+    """Every 'done/total' count Keras' progress bars printed."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)  # without the terminal's colours
+    return [(int(done), int(total)) for done, total in re.findall(r"(\d+)/(\d+) ━", plain)]
 
 
 def assert_clean_failure(result, *expected_in_message, exit_code=None):

@@ -1,18 +1,25 @@
-"""experiments.py --quick on the synthetic digits: the table, the files, reruns, interruptions, bad input."""
+"""experiments.py --quick on the synthetic digits, in this process: the table, the files, reruns, labels,
+bad input; and end to end where the command line is what is tested (Ctrl-C)."""
 
+import contextlib
 import csv
+import io
 import math
+import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
-from conftest import ROOT, TEST_COUNT, TRAIN_COUNT, assert_clean_failure, clean_env, run_script
+from conftest import ROOT, TRAIN_COUNT, clean_env, train_here
 
+import experiments
 from experiments import EXPERIMENTS
+from mnist_helpers.errors import UserError
 from mnist_helpers.results_table import COLUMNS
 
 
@@ -22,19 +29,51 @@ def read_csv(folder):
         return reader.fieldnames, list(reader)
 
 
+def run_here(*args) -> str:
+    """experiments.main in this process; what it printed."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        experiments.main([str(arg) for arg in args])
+    return printed.getvalue()
+
+
+@contextlib.contextmanager
+def native_stderr(into: list):
+    """Collect what is written to file descriptor 2 in the block (Python's logging and TensorFlow's C++ alike)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            into.append(capture.read().decode(errors="replace"))
+
+
 @pytest.fixture(scope="module")
 def quick(idx_folder, tmp_path_factory):
     out = tmp_path_factory.mktemp("experiments")
-    result = run_script("experiments.py", "--quick", "--quiet", "--data", idx_folder, "--out", out, timeout=600)
-    assert result.returncode == 0, result.stderr
-    return result, out
+    stderr = []
+    with native_stderr(stderr):
+        printed = run_here("--quick", "--data", idx_folder, "--out", out)  # progress bars on, as a reader runs it
+    return printed, out, stderr[0]
+
+
+def test_no_warnings_in_the_output(quick):
+    printed, _, stderr = quick
+    assert [line for line in (printed + stderr).splitlines() if "WARNING" in line.upper()] == []
+    assert "retracing" not in stderr
 
 
 def test_one_row_per_setting_with_every_column(quick):
-    result, out = quick
+    _, out, _ = quick
     columns, rows = read_csv(out)
     assert tuple(columns) == COLUMNS
-    expected = [(name, setting) for name, (_, settings) in EXPERIMENTS.items() for setting, _ in settings]
+    expected = [(name, f"quick: {setting}") for name, (_, settings) in EXPERIMENTS.items() for setting, _ in settings]
     assert [(row["experiment"], row["setting"]) for row in rows] == expected
     for row in rows:
         assert row["epochs"] == "1"  # --quick
@@ -48,40 +87,47 @@ def test_one_row_per_setting_with_every_column(quick):
 
 
 def test_update_counts(quick):
-    _, out = quick
+    _, out, _ = quick
     for row in read_csv(out)[1]:
         training = TRAIN_COUNT - TRAIN_COUNT // 10 if "held-out" in row["setting"] else TRAIN_COUNT
         assert int(row["updates"]) == math.ceil(training / int(row["batch"])) * int(row["epochs"]), row
     batch = {row["setting"]: row for row in read_csv(out)[1] if row["experiment"] == "batch"}
-    assert batch["2 epochs × batch 10"]["updates"] == str(TRAIN_COUNT // 10)
+    assert batch["quick: 2 epochs × batch 10"]["updates"] == str(TRAIN_COUNT // 10)
 
 
 def test_terminal_shows_progress_and_the_table(quick):
-    result, out = quick
-    lines = result.stdout.splitlines()
-    assert "hidden 3/4: 512 units, 1 epochs × batch 128" in lines
+    printed, out, _ = quick
+    lines = printed.splitlines()
+    assert "hidden 3/4: quick: 512 units, 1 epoch × batch 128" in lines
     progress = [line for line in lines if re.match(r"^\w+ \d/\d: ", line)]
     assert len(progress) == sum(len(settings) for _, settings in EXPERIMENTS.values())
-    assert "(the same run as above)" in result.stdout  # the default run is shared, not trained again
+    assert "(the same run as above)" in printed  # the default run is shared, not trained again
     table = (out / "results.md").read_text().split("\n\n")[0]
-    assert table.startswith("| experiment ") and table in result.stdout
-    assert re.search(r"^9 runs in \d+ min \d+ s\. Table: .*results\.md", result.stdout, re.M)
-    assert "1.6% test error" in result.stdout
+    assert table.startswith("| experiment ") and table in printed
+    assert re.search(r"^9 runs in \d+ min \d+ s\. Table: .*results\.md", printed, re.M)
 
 
-def test_a_row_is_what_mnist_learn_prints_for_the_same_flags(quick, idx_folder):
-    """The held-out run comes after eight others in the same process and still matches a fresh mnist_learn.py."""
-    _, out = quick
-    row = next(row for row in read_csv(out)[1] if row["setting"] == "on a held-out 10%")
-    lesson = run_script("mnist_learn.py", "--data", idx_folder, "--epochs", 1, "--validation", "split", "--no-plots")
-    assert lesson.returncode == 0, lesson.stderr
-    assert f"test accuracy: {row['test acc']}" in lesson.stdout
-    assert f"Training on {TRAIN_COUNT - TRAIN_COUNT // 10:,} images, validating on {TRAIN_COUNT // 10}" in lesson.stdout
-    assert TEST_COUNT == 200
+def test_a_quick_run_says_so_and_keeps_apart_from_a_full_one(quick, tmp_path, monkeypatch):
+    printed, out, _ = quick
+    note = "quick run: 1 epoch on 600 training and 200 test images, a smoke test"
+    assert note in printed and note in (out / "results.md").read_text()
+    assert "1.6% test error" not in printed  # the published figure is no yardstick for a smoke test
+    monkeypatch.chdir(tmp_path)
+    assert experiments.parse_args(["--quick"]).out.as_posix() == "experiments/quick"
+    assert experiments.parse_args([]).out.as_posix() == "experiments"
+
+
+def test_a_row_is_what_the_lesson_gives_for_the_same_flags(quick, digits):
+    """The held-out run came after eight others in the same process and still matches a run on its own."""
+    _, out, _ = quick
+    row = next(row for row in read_csv(out)[1] if row["setting"] == "quick: on a held-out 10%")
+    data = (digits["x_train"], digits["y_train"]), (digits["x_test"], digits["y_test"])
+    alone = train_here("--epochs", 1, "--validation", "split", "--quiet", data=data)
+    assert f"{alone.test_accuracy:.4f}" == row["test acc"]
 
 
 def test_rerunning_an_experiment_replaces_only_its_rows(quick, idx_folder, tmp_path):
-    _, out = quick
+    _, out, _ = quick
     shutil.copytree(out, tmp_path, dirs_exist_ok=True)
     columns, rows = read_csv(tmp_path)
     for row in rows:
@@ -90,15 +136,14 @@ def test_rerunning_an_experiment_replaces_only_its_rows(quick, idx_folder, tmp_p
         writer = csv.DictWriter(file, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-    result = run_script("experiments.py", "hidden", "--quick", "--quiet", "--data", idx_folder, "--out", tmp_path)
-    assert result.returncode == 0, result.stderr
+    printed = run_here("hidden", "--quick", "--quiet", "--data", idx_folder, "--out", tmp_path)
     _, after = read_csv(tmp_path)
     assert [(row["experiment"], row["setting"]) for row in after] == [
         (row["experiment"], row["setting"]) for row in rows
     ]
     for old, new in zip(rows, after):
         assert (new["seconds"] == "999.9") == (old["experiment"] != "hidden")
-    assert "4 runs in" in result.stdout
+    assert "4 runs in" in printed
 
 
 def test_interrupted_run_keeps_the_finished_rows(idx_folder, tmp_path):
@@ -118,33 +163,42 @@ def test_interrupted_run_keeps_the_finished_rows(idx_folder, tmp_path):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "Interrupted." in stderr and "Traceback" not in stderr
     _, rows = read_csv(tmp_path)
-    assert 1 <= len(rows) < 4 and rows[0]["setting"] == "raw, 2 × 10"
+    assert 1 <= len(rows) < 4 and rows[0]["setting"] == "quick: raw, 2 × 10"
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []  # no half-written files
 
 
-def test_list_names_every_experiment():
-    result = run_script("experiments.py", "--list")
-    assert result.returncode == 0, result.stderr
+def test_list_names_every_experiment(capsys):
+    experiments.main(["--list"])
+    printed = capsys.readouterr().out
     for name, (_, settings) in EXPERIMENTS.items():
-        assert re.search(rf"^{name}: ", result.stdout, re.M)
-        assert all(setting in result.stdout for setting, _ in settings)
-    assert "python mnist_learn.py --hidden-units 512" in result.stdout
+        assert re.search(rf"^{name}: ", printed, re.M)
+        assert all(setting in printed for setting, _ in settings)
+    assert "python mnist_learn.py --hidden-units 512" in printed
 
 
-def test_unknown_experiment():
-    result = run_script("experiments.py", "hidden", "dropout")
-    assert result.returncode == 2
-    assert "no experiment called 'dropout'; choose from normalize, batch, hidden, validation, lecun" in result.stderr
+def test_unknown_experiment(capsys):
+    with pytest.raises(SystemExit) as raised:
+        experiments.parse_args(["hidden", "dropout"])
+    assert raised.value.code == 2
+    assert "no experiment called 'dropout'; choose from normalize, batch, hidden, validation, lecun" in (
+        capsys.readouterr().err
+    )
 
 
 def test_unwritable_output_folder(tmp_path, idx_folder):
     (tmp_path / "taken").write_text("a file where the folder should be")
-    result = run_script("experiments.py", "--quick", "--data", idx_folder, "--out", tmp_path / "taken")
-    assert_clean_failure(result, "Cannot write the results to", "taken")
+    with pytest.raises(UserError, match="Cannot write the results to .*taken"):
+        experiments.main(["--quick", "--data", str(idx_folder), "--out", str(tmp_path / "taken")])
+
+
+def test_an_output_name_taken_by_a_folder(tmp_path, idx_folder):
+    (tmp_path / "results.md").mkdir()
+    with pytest.raises(UserError, match=r"results\.md is a folder, so experiments\.py cannot write a file there"):
+        experiments.main(["--quick", "--data", str(idx_folder), "--out", str(tmp_path)])
 
 
 def test_a_foreign_results_file_is_left_alone(tmp_path, idx_folder):
     (tmp_path / "results.csv").write_text("name,score\nalice,3\n")
-    result = run_script("experiments.py", "--quick", "--data", idx_folder, "--out", tmp_path)
-    assert_clean_failure(result, "results.csv is not a results table written by experiments.py")
+    with pytest.raises(UserError, match="results.csv is not a results table written by experiments.py"):
+        experiments.main(["--quick", "--data", str(idx_folder), "--out", str(tmp_path)])
     assert (tmp_path / "results.csv").read_text() == "name,score\nalice,3\n"

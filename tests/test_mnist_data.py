@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from conftest import IDX_FILES, assert_clean_failure, offline_env, run_script, write_idx_folder
 
+from mnist_helpers.cli import silent
 from mnist_helpers.errors import UserError
 from mnist_helpers.idx import idx_header
 from mnist_helpers.mnist_data import load_data
@@ -22,18 +23,18 @@ def assert_same_as(result, digits):
 
 
 def test_reads_gzipped_idx_folder(idx_folder, digits):
-    assert_same_as(load_data(idx_folder, log=None), digits)
+    assert_same_as(load_data(idx_folder, log=silent), digits)
 
 
 def test_reads_raw_idx_folder_with_dotted_names(tmp_path, digits):
     dotted = {key: name.replace("-idx", ".idx") for key, name in IDX_FILES.items()}
     write_idx_folder(tmp_path, digits, suffix="", names=dotted)
-    assert_same_as(load_data(tmp_path, log=None), digits)
+    assert_same_as(load_data(tmp_path, log=silent), digits)
 
 
 def test_reads_npz_file_and_folder_with_mnist_npz(npz_file, digits):
-    assert_same_as(load_data(npz_file, log=None), digits)
-    assert_same_as(load_data(npz_file.parent, log=None), digits)
+    assert_same_as(load_data(npz_file, log=silent), digits)
+    assert_same_as(load_data(npz_file.parent, log=silent), digits)
 
 
 def test_mnist_data_variable_is_used_and_flag_wins(monkeypatch, idx_folder, npz_file, tmp_path, digits):
@@ -42,7 +43,7 @@ def test_mnist_data_variable_is_used_and_flag_wins(monkeypatch, idx_folder, npz_
     assert_same_as(load_data(log=lines.append), digits)
     assert f"MNIST_DATA={idx_folder}" in lines[0] or str(idx_folder) in lines[0]
     monkeypatch.setenv("MNIST_DATA", str(tmp_path / "nowhere"))
-    assert_same_as(load_data(npz_file, log=None), digits)  # --data beats MNIST_DATA
+    assert_same_as(load_data(npz_file, log=silent), digits)  # --data beats MNIST_DATA
 
 
 def test_reads_keras_cache_directly(monkeypatch, tmp_path, npz_file, digits):
@@ -68,7 +69,7 @@ def test_corrupt_keras_cache_is_reported_and_left_alone(monkeypatch, tmp_path):
     cached.parent.mkdir()
     cached.write_bytes(b"PK\x03\x04 this zip breaks off")
     with pytest.raises(UserError, match="mnist.npz is not a readable .npz"):
-        load_data(log=None)
+        load_data(log=silent)
     assert cached.read_bytes() == b"PK\x03\x04 this zip breaks off"  # never handed to Keras, never deleted
 
 
@@ -135,7 +136,7 @@ def test_bad_idx_folder_is_refused_with_one_sentence(tmp_path, digits, case):
     make_bad(folder, digits)
     before = {path.name: path.read_bytes() for path in folder.iterdir()}
     with pytest.raises(UserError) as raised:
-        load_data(folder, log=None)
+        load_data(folder, log=silent)
     assert names in str(raised.value) and says in str(raised.value)
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before  # nothing modified or deleted
 
@@ -144,34 +145,34 @@ def test_bad_npz_files_are_refused(tmp_path, digits):
     missing_key = tmp_path / "missing.npz"
     np.savez(missing_key, **{k: v for k, v in digits.items() if k != "y_test"})
     with pytest.raises(UserError, match="missing.npz has no y_test"):
-        load_data(missing_key, log=None)
+        load_data(missing_key, log=silent)
 
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, **{**digits, "y_train": np.array([object()] * 3, dtype=object)})
     with pytest.raises(UserError, match="pickled.npz holds pickled Python objects"):
-        load_data(pickled, log=None)
+        load_data(pickled, log=silent)
 
     text = tmp_path / "notes.npz"
     text.write_text("just some text")
     with pytest.raises(UserError, match="notes.npz .*not"):
-        load_data(text, log=None)
+        load_data(text, log=silent)
 
     single = tmp_path / "single.npy"
     np.save(single, digits["x_train"])
     with pytest.raises(UserError, match="single.npy is a single .npy array"):
-        load_data(single, log=None)
+        load_data(single, log=silent)
 
     floats = tmp_path / "floats.npz"
     np.savez(floats, **{**digits, "x_test": digits["x_test"] / 255})
     with pytest.raises(UserError, match="x_test in .*floats.npz is float64"):
-        load_data(floats, log=None)
+        load_data(floats, log=silent)
 
 
 def test_missing_path_and_empty_folder(tmp_path):
     with pytest.raises(UserError, match="nowhere does not exist"):
-        load_data(tmp_path / "nowhere", log=None)
+        load_data(tmp_path / "nowhere", log=silent)
     with pytest.raises(UserError, match="holds neither the four MNIST IDX files"):
-        load_data(tmp_path, log=None)
+        load_data(tmp_path, log=silent)
 
 
 @pytest.mark.parametrize("case", ["truncated IDX", "not gzip", "label 10"])

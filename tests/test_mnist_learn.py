@@ -1,88 +1,123 @@
-"""mnist_learn.py end to end on synthetic digits, in a fresh Python each time, as a reader runs it."""
+"""mnist_learn.py on synthetic digits: through its seam in this process, and end to end where the
+command line itself is what is tested (exit codes, messages, Ctrl-C)."""
 
 import re
+import runpy
 import signal
 import subprocess
 import sys
+import time
 
+import numpy as np
 import pytest
-from conftest import ROOT, SMALL_RUN, assert_clean_failure, clean_env, epoch_figures, offline_env, run_script
+from conftest import (
+    ROOT,
+    SMALL_RUN,
+    as_data,
+    assert_clean_failure,
+    clean_env,
+    epoch_figures,
+    progress_counts,
+    run_script,
+    train_here,
+)
 
-from mnist_helpers.quiet_tensorflow import is_startup_noise
+import mnist_learn
+from mnist_helpers.errors import UserError
+from mnist_helpers.keras_setup import is_startup_noise
 
 
-@pytest.fixture(scope="module")
-def default_run(synthetic_run):
-    return synthetic_run
-
-
-def test_prints_the_lesson_in_order(default_run):
-    result, _ = default_run
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    # the post's shape facts, before and after reshaping / encoding
+def test_prints_the_lesson_in_order(idx_folder, capsys):
+    mnist_learn.main(["--data", str(idx_folder), *map(str, SMALL_RUN), "--no-plots"])
+    out = capsys.readouterr().out
+    # the post's shape facts, before and after reshaping / encoding / scaling
     assert re.search(r"x_train\s+3\s+\(600, 28, 28\)\s+uint8\s+0 to 255", out)
     assert re.search(r"x_train\[0\]\s+1\s+\(784,\)\s+float32\s+0 to 1", out)
     assert re.search(r"y_test\s+2\s+\(200, 10\)", out)
     assert re.search(r"y_test\[0\]\s+0\s+\(\)", out)
+    assert "Network: 784 inputs → Dense(32, relu) → Dense(10, softmax), 25,450 weights." in out
     assert "5 epochs × 60 batches of 10 = 300 gradient updates" in out
     assert out.count("Epoch ") == 5 and "val_accuracy" in out
-    order = [out.index(s) for s in ("Data:", "Shapes as loaded", "Shapes after", "gradient updates", "Epoch 1/5")]
+    steps = ("Data:", "Shapes as loaded", "Shapes after", "Network:", "gradient updates", "Epoch 1/5", "test loss")
+    order = [out.index(step) for step in steps]
     assert order == sorted(order)
     accuracy = float(re.search(r"^test accuracy: (0\.\d{4})$", out, re.M).group(1))
     assert accuracy > 0.5  # it really learns: chance is 0.1
     assert re.search(r"^test loss: \d+\.\d{4}$", out, re.M)
 
 
-def test_no_tensorflow_noise_or_warnings(default_run):
-    result, _ = default_run
-    noise = [line for line in result.stderr.splitlines() if is_startup_noise(line) or "arning" in line]
-    assert noise == [], result.stderr
+def test_the_network_is_named_from_the_model(digits, capsys):
+    train_here("--hidden-units", 100, "--epochs", 1, data=as_data(digits))
+    # 784 × 100 + 100 weights and biases into the hidden layer, 100 × 10 + 10 into the output layer
+    assert "Network: 784 inputs → Dense(100, relu) → Dense(10, softmax), 79,510 weights." in capsys.readouterr().out
 
 
-def test_same_seed_same_weights_in_separate_processes(default_run, idx_folder, tmp_path):
+def test_help_follows_the_constants(monkeypatch, capsys):
+    monkeypatch.setattr(mnist_learn, "HIDDEN_UNITS", 100)
+    monkeypatch.setattr(mnist_learn, "EPOCHS", 7)
+    with pytest.raises(SystemExit):
+        mnist_learn.parse_args(["--help"])
+    text = capsys.readouterr().out
+    assert "Dense(100, relu)" in text and "Dense(32" not in text
+    assert "hidden neurons (default 100)" in text and "passes over the training set (default 7)" in text
+    assert mnist_learn.parse_args([]).hidden_units == 100
+
+
+@pytest.mark.parametrize("batch_size", [10, 32, 100, 128, 1000, 60000])
+def test_the_progress_bar_never_passes_its_total(digits, monkeypatch, capsys, batch_size):
+    """Keras counts whole calls into TensorFlow: with 7 batches a call, 60 batches would end at 63/60."""
+    monkeypatch.setattr(mnist_learn, "STEPS_PER_EXECUTION", 7)
+    train_here("--epochs", 2, "--batch-size", batch_size, data=as_data(digits))
+    counts = progress_counts(capsys.readouterr().out)
+    batches = -(-600 // batch_size)
+    assert [total for _, total in counts if total == batches], counts  # the training bar was drawn
+    assert all(done <= total for done, total in counts), counts
+    ends = [done for done, total in counts if total == batches and done == total]
+    assert len(ends) >= 2, counts  # every epoch ends at its total
+    evaluation = [done for done, total in counts if total == -(-200 // 32)]
+    assert evaluation and max(evaluation) == 7
+
+
+def test_same_seed_same_weights_in_this_process_and_a_fresh_one(synthetic_run, idx_folder, tmp_path):
+    """The command-line contract end to end, and the seam's run equal to it bit for bit."""
     import keras
 
-    first_result, first_model = default_run
-    second_model = tmp_path / "again.keras"
-    second = run_script("mnist_learn.py", *SMALL_RUN, "--data", idx_folder, "--save-model", second_model)
-    assert second.returncode == 0, second.stderr
-    assert epoch_figures(second.stdout) == epoch_figures(first_result.stdout)
-    assert len(epoch_figures(first_result.stdout)) == 7  # 5 epochs, test loss, test accuracy
-    first, again = keras.saving.load_model(first_model), keras.saving.load_model(second_model)
-    for a, b in zip(first.get_weights(), again.get_weights(), strict=True):
+    here, _ = synthetic_run
+    model_path = tmp_path / "fresh.keras"
+    fresh = run_script("mnist_learn.py", *SMALL_RUN, "--data", idx_folder, "--save-model", model_path, "--no-plots")
+    assert fresh.returncode == 0, fresh.stderr
+    noise = [line for line in fresh.stderr.splitlines() if is_startup_noise(line) or "arning" in line]
+    assert noise == [], fresh.stderr
+    assert len(epoch_figures(fresh.stdout)) == 7  # 5 epochs, test loss, test accuracy
+    assert f"test accuracy: {here.test_accuracy:.4f}" in fresh.stdout
+    assert f"test loss: {here.test_loss:.4f}" in fresh.stdout
+    assert f"Saved the trained model to {model_path}." in fresh.stdout
+    for a, b in zip(here.model.get_weights(), keras.saving.load_model(model_path).get_weights(), strict=True):
         assert a.tobytes() == b.tobytes()  # bit for bit
 
 
-def test_another_seed_gives_other_weights(default_run, idx_folder):
-    first_result, _ = default_run
-    other = run_script("mnist_learn.py", *SMALL_RUN, "--data", idx_folder, "--seed", 7, "--quiet")
-    assert other.returncode == 0, other.stderr
-    assert epoch_figures(other.stdout) != epoch_figures(first_result.stdout)[-2:]
+def test_another_seed_gives_other_weights(synthetic_run, digits):
+    here, _ = synthetic_run
+    other = train_here(*SMALL_RUN, "--seed", 7, "--quiet", data=as_data(digits))
+    assert not np.array_equal(other.model.get_weights()[0], here.model.get_weights()[0])
 
 
-def test_validation_split_and_quiet(idx_folder):
-    result = run_script(
-        "mnist_learn.py",
-        "--data",
-        idx_folder,
-        "--epochs",
-        1,
-        "--batch-size",
-        10,
-        "--validation",
-        "split",
-        "--quiet",
-        "--no-plots",
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("test loss: ") and lines[1].startswith("test accuracy: ") and len(lines) == 2
-    verbose = run_script(
-        "mnist_learn.py", "--data", idx_folder, "--epochs", 2, "--batch-size", 10, "--validation", "split"
-    )
+def test_validation_split_and_quiet(idx_folder, capsys):
+    mnist_learn.main(["--data", str(idx_folder), "--epochs", "1", "--validation", "split", "--quiet", "--no-plots"])
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("test loss: ") and lines[1].startswith("test accuracy: ")
+    mnist_learn.main(["--data", str(idx_folder), "--epochs", "2", "--batch-size", "10", "--validation", "split", "--no-plots"])
     # 600 images, the last 60 held out: ceil(540 / 10) = 54 updates per epoch
-    assert "Training on 540 images, validating on 60 (split set): 2 epochs × 54 batches of 10 = 108" in verbose.stdout
+    assert "Training on 540 images, validating on 60 (split set): 2 epochs × 54 batches of 10 = 108" in (
+        capsys.readouterr().out
+    )
+
+
+def test_a_batch_larger_than_the_training_set_is_said(digits, capsys):
+    result = train_here("--epochs", 1, "--batch-size", 60000, data=as_data(digits))
+    out = capsys.readouterr().out
+    assert "A batch of 60,000 holds every training image: one update per epoch." in out
+    assert result.updates == 1
 
 
 @pytest.mark.parametrize(
@@ -96,8 +131,6 @@ def test_validation_split_and_quiet(idx_folder):
     ],
 )
 def test_bad_flag_values_are_refused_by_the_parser(flags, complaint, capsys):
-    import mnist_learn
-
     with pytest.raises(SystemExit) as raised:
         mnist_learn.parse_args(flags)
     assert raised.value.code == 2
@@ -105,44 +138,63 @@ def test_bad_flag_values_are_refused_by_the_parser(flags, complaint, capsys):
 
 
 def lesson_without(line: str, tmp_path):
-    """A copy of mnist_learn.py with one of the lesson's lines deleted, as a reader might."""
+    """A copy of mnist_learn.py with one of the lesson's lines deleted, as a reader might: its train function."""
     source = (ROOT / "mnist_learn.py").read_text()
     assert line in source
     copy = tmp_path / "mnist_learn.py"
     copy.write_text(source.replace(line, "pass"))
-    return copy
+    return runpy.run_path(str(copy))["train"]
 
 
-def test_forgetting_the_reshape_is_explained(idx_folder, tmp_path):
-    script = lesson_without("x_train = x_train.reshape((len(x_train), 28 * 28))", tmp_path)
-    result = run_script(script, "--data", idx_folder)
-    assert_clean_failure(result, "x_train has shape (600, 28, 28)", "(samples, 784)", "x_train.reshape((600, 28 * 28))")
-    assert "Epoch 1" not in result.stdout  # stopped before training
+def test_forgetting_the_reshape_is_explained(digits, tmp_path, capsys):
+    train = lesson_without("x_train = x_train.reshape((len(x_train), 28 * 28))", tmp_path)
+    with pytest.raises(UserError) as raised:
+        train(mnist_learn.parse_args([]), as_data(digits))
+    message = str(raised.value)
+    assert "x_train has shape (600, 28, 28)" in message and "(samples, 784)" in message
+    assert "x_train.reshape((600, 28 * 28))" in message
+    assert "Epoch 1" not in capsys.readouterr().out  # stopped before training
 
 
-def test_forgetting_to_categorical_is_explained(idx_folder, tmp_path):
-    script = lesson_without("y_test = keras.utils.to_categorical(y_test, 10)", tmp_path)
-    result = run_script(script, "--data", idx_folder)
-    assert_clean_failure(result, "y_test has shape (200,)", "(samples, 10)", "to_categorical(y_test)")
+def test_forgetting_to_categorical_is_explained(digits, tmp_path):
+    train = lesson_without("y_test = to_categorical(y_test)", tmp_path)
+    with pytest.raises(UserError, match=r"y_test has shape \(200,\).*\(samples, 10\).*to_categorical\(y_test\)"):
+        train(mnist_learn.parse_args([]), as_data(digits))
 
 
-def test_unwritable_model_folder_fails_before_training(idx_folder, tmp_path):
+@pytest.mark.parametrize("flag", ["--save-model", "--plots"])
+def test_unwritable_output_fails_before_training(idx_folder, tmp_path, capsys, flag):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    result = run_script("mnist_learn.py", "--data", idx_folder, "--save-model", blocker / "m.keras")
-    assert_clean_failure(result, "Cannot write the model", str(blocker))
-    assert "Data:" not in result.stdout
+    target = blocker / ("m.keras" if flag == "--save-model" else "plots")
+    with pytest.raises(UserError, match=f"Cannot write the (model|pictures) to {re.escape(str(target.parent))}"):
+        mnist_learn.main(["--data", str(idx_folder), flag, str(target)])
+    assert "Data:" not in capsys.readouterr().out
 
 
-def test_ctrl_c_during_training_says_interrupted(idx_folder, tmp_path):
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "mnist_learn.py"), "--data", str(idx_folder), "--epochs", "100000"],
+def test_output_names_taken_by_folders_fail_before_training(idx_folder, tmp_path, capsys):
+    (tmp_path / "dir.keras").mkdir()
+    with pytest.raises(UserError, match=r"dir\.keras is a folder, so --save-model cannot write a file there"):
+        mnist_learn.main(["--data", str(idx_folder), "--save-model", str(tmp_path / "dir.keras")])
+    (tmp_path / "plots" / "mistakes.png").mkdir(parents=True)
+    with pytest.raises(UserError, match=r"mistakes\.png is a folder, so --plots cannot write a file there"):
+        mnist_learn.main(["--data", str(idx_folder), "--plots", str(tmp_path / "plots")])
+    assert "Data:" not in capsys.readouterr().out
+
+
+def start(*args, cwd):
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "mnist_learn.py"), *map(str, args)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=clean_env(PYTHONUNBUFFERED=1),
-        cwd=tmp_path,  # the plots folder it makes goes there
+        cwd=cwd,
     )
+
+
+def test_ctrl_c_during_training_says_interrupted(idx_folder, tmp_path):
+    process = start("--data", idx_folder, "--epochs", 100000, cwd=tmp_path)
     try:
         for line in process.stdout:
             if line.startswith("Epoch 2/"):
@@ -156,6 +208,15 @@ def test_ctrl_c_during_training_says_interrupted(idx_folder, tmp_path):
     assert "Traceback" not in stderr
 
 
-def test_no_data_without_network_exits_2(tmp_path):
-    result = run_script("mnist_learn.py", env=offline_env(tmp_path), timeout=120)
-    assert_clean_failure(result, "Could not find MNIST", "--data", exit_code=2)
+def test_ctrl_c_while_tensorflow_loads_says_interrupted(idx_folder, tmp_path):
+    """The first seconds of a run are TensorFlow's import, with its start-up log captured."""
+    process = start("--data", idx_folder, cwd=tmp_path)
+    try:
+        time.sleep(0.8)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert "Data:" not in stdout, "TensorFlow loaded before the signal: the test did not test the import"
+    assert process.returncode == 130
+    assert stderr == "\nInterrupted.\n", stderr

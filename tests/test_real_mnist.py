@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from conftest import clean_env, epoch_figures, run_script
 
+from mnist_helpers.cli import silent
 from mnist_helpers.mnist_data import describe, is_canonical, load_data
 
 MNIST_DATA = os.environ.get("MNIST_DATA")
@@ -19,7 +20,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def mnist():
-    (x_train, y_train), (x_test, y_test) = load_data(MNIST_DATA, log=None)
+    (x_train, y_train), (x_test, y_test) = load_data(MNIST_DATA, log=silent)
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
