@@ -45,17 +45,17 @@ def file_drawn_by_us(path: Path) -> bool:
         return False
 
 
-def picture_path(image: Path, out: Path | None, taken: set, inputs: set) -> Path:
+def picture_path(image: Path, out: Path | None, taken: set) -> Path:
     """Where --show writes the picture for ``image``: photo.jpg → photo_seen.png, beside it or in ``out``.
 
-    Never a name another image of this run already got, never one of the inputs, and never a file
-    that --show did not write: then photo_seen_2.png, photo_seen_3.png ... instead."""
+    Never a name another image of this run already got, and never a file that --show did not write
+    (an image of the user's, an input of this run): then photo_seen_2.png, photo_seen_3.png ... instead."""
     folder = out if out is not None else image.parent
     number = 1
     while True:
         path = folder / f"{image.stem}_seen{'' if number == 1 else f'_{number}'}.png"
         mine = not path.exists() or (path.is_file() and file_drawn_by_us(path))
-        if path not in taken and path.resolve() not in inputs and mine:
+        if path not in taken and mine:
             taken.add(path)
             return path
         number += 1
@@ -103,7 +103,7 @@ def main(argv=None):
         scores = iter(model.predict(digits, verbose=0))
 
     # 3. One line per image, in the order given: best guess first, or what is wrong with the file.
-    taken, inputs = set(), {Path(name).resolve() for name in args.images}
+    taken = set()
     failed = 0
     for outcome in outcomes:
         if isinstance(outcome, UserError):
@@ -116,7 +116,7 @@ def main(argv=None):
             probabilities = next(scores)
             print(f"{name}: {guesses(probabilities)}", flush=True)
             if args.show:
-                path = picture_path(Path(name), args.out, taken, inputs)
+                path = picture_path(Path(name), args.out, taken)
                 failed += not show(name, image, digit, probabilities, path)
     if failed and len(args.images) > 1:
         print(f"{failed} of {len(args.images)} images failed; the errors above say why.", file=sys.stderr)

@@ -7,6 +7,7 @@ unsigned bytes. Files may be gzip-compressed; ``.gz`` in the name says so.
 
 import gzip
 import hashlib
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -64,29 +65,39 @@ def _read_idx_stream(stream, path: Path, ndim: int) -> np.ndarray:
     if head[2] != UBYTE:
         raise UserError(f"{path} holds IDX type 0x{head[2]:02X}, not unsigned bytes (0x08) as MNIST does.")
     if head[3] != ndim:
-        raise UserError(f"{path} has {head[3]} dimensions where {ndim} were expected; is it the right file?")
+        kind = "images" if ndim == 3 else "labels"
+        raise UserError(
+            f"{path} holds a {head[3]}-dimensional array where MNIST {kind} have {ndim} dimensions; "
+            "check that the file names match their contents."
+        )
     dims_bytes = stream.read(4 * ndim)
     if len(dims_bytes) < 4 * ndim:
         raise UserError(f"{path} is truncated inside its header; download it again.")
     shape = struct.unpack(f">{ndim}I", dims_bytes)
-    array = np.empty(shape, dtype=np.uint8)
-    got = _read_fully(stream, memoryview(array).cast("B")) if array.size else 0
-    if got < array.size:
+    promised = math.prod(shape)
+    data = _read_at_most(stream, promised + 1)  # never more than the file holds, whatever the header says
+    if len(data) < promised:
         raise UserError(
-            f"{path} is truncated: its header promises {array.size:,} bytes of data, the file holds {got:,}; "
+            f"{path} is truncated: its header promises {promised:,} bytes of data, the file holds {len(data):,}; "
             "download it again."
         )
-    if stream.read(1):
-        raise UserError(f"{path} has bytes beyond what its header describes; is it the right file?")
-    return array
+    if len(data) > promised:
+        raise UserError(
+            f"{path} holds more data than its header describes ({promised:,} bytes); "
+            "the file is damaged or not an MNIST file: download it again."
+        )
+    return np.frombuffer(data, dtype=np.uint8).reshape(shape)  # a bytearray: the array is writable
 
 
-def _read_fully(stream, buffer: memoryview) -> int:
-    """Fill ``buffer`` from ``stream`` (one copy, no temporary bytes); return how much was read."""
-    got = 0
-    while got < len(buffer):
-        n = stream.readinto(buffer[got:])
-        if not n:
+CHUNK = 1 << 22  # 4 MiB
+
+
+def _read_at_most(stream, limit: int) -> bytearray:
+    """Up to ``limit`` bytes from ``stream``, read chunk by chunk: memory grows with what is really there."""
+    data = bytearray()
+    while len(data) < limit:
+        chunk = stream.read(min(CHUNK, limit - len(data)))
+        if not chunk:
             break
-        got += n
-    return got
+        data += chunk
+    return data

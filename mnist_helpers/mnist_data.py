@@ -4,8 +4,8 @@ Where ``load_data`` looks, in order:
 
 1. ``path`` (the scripts' ``--data`` flag), else the ``MNIST_DATA`` environment variable: a folder
    with the four IDX files (gzipped or raw), a folder with ``mnist.npz``, or an ``.npz`` file.
-2. Keras' own cache, ``$KERAS_HOME/datasets/mnist.npz`` (default ``~/.keras/datasets/mnist.npz``),
-   read here directly.
+2. Keras' own cache, ``$KERAS_HOME/datasets/mnist.npz`` (default ``~/.keras/datasets/mnist.npz``;
+   ``/tmp/.keras`` only where Keras itself would use it, when that home is not writable), read here directly.
 3. Keras' download, only when that cache holds no ``mnist.npz``: Keras deletes a cached file whose
    checksum it does not like, so a user's file is never handed to it.
 
@@ -69,56 +69,84 @@ def describe(arrays: dict, source: str) -> str:
     )
 
 
-def keras_cache_files() -> list[Path]:
-    """Where Keras keeps its downloaded mnist.npz: its home, or /tmp/.keras when that is read-only."""
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return [Path(home) / "datasets" / "mnist.npz", Path("/tmp/.keras/datasets/mnist.npz")]
+KERAS_FALLBACK_HOME = "/tmp/.keras"  # Keras' cache when its home cannot be written; any user can write here
+
+
+def keras_cache_file() -> Path:
+    """Where Keras itself keeps its downloaded mnist.npz: in its home ($KERAS_HOME, else ~/.keras, which
+    importing Keras creates), or in /tmp/.keras only when that home cannot be written, as
+    keras.utils.get_file decides. A file in the shared /tmp/.keras is never read otherwise."""
+    home = Path(os.environ.get("KERAS_HOME") or Path("~").expanduser() / ".keras")
+    writable = os.access(home, os.W_OK) if home.exists() else os.access(home.parent, os.W_OK)
+    return Path(home if writable else KERAS_FALLBACK_HOME) / "datasets" / "mnist.npz"
 
 
 def _find_and_read(path):
     """Read the first source that exists; return (arrays, a description of the source)."""
     if path is not None:
-        return _read_user_path(Path(path).expanduser(), f"--data {path}")
+        return _read_user_path(_expand(path, f"--data {path}"), f"--data {path}")
     if os.environ.get("MNIST_DATA"):
-        return _read_user_path(Path(os.environ["MNIST_DATA"]).expanduser(), f"MNIST_DATA={os.environ['MNIST_DATA']}")
-    cache_files = keras_cache_files()
-    for cached in cache_files:
-        if cached.exists():
-            return _read_npz(cached), f"the Keras cache ({cached})"
-    return _download_with_keras(cache_files[0]), "a Keras download"
+        named_by = f"MNIST_DATA={os.environ['MNIST_DATA']}"
+        return _read_user_path(_expand(os.environ["MNIST_DATA"], named_by), named_by)
+    cached = keras_cache_file()
+    if cached.exists():
+        return _read_npz(cached), f"the Keras cache ({cached})"
+    return _download_with_keras(cached), "a Keras download"
+
+
+def _expand(text: str, named_by: str) -> Path:
+    """``~`` and ``~user`` expanded; a user that does not exist is said, not raised."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        user = text.split("/", 1)[0]
+        raise UserError(f"{named_by}: there is no user {user[1:]!r} for {user} to stand for; write the path in full.")
 
 
 def _read_user_path(path: Path, named_by: str):
     if not path.exists():
+        if path.is_symlink():
+            raise UserError(f"{named_by}: {path} is a link that leads nowhere (a loop or a missing target); fix the link.")
         raise UserError(f"{named_by}: {path} does not exist; point it at the folder holding the MNIST files.")
     if path.is_dir():
-        idx_files = _find_idx_files(path)
+        idx_files, note = _find_idx_files(path)
         if idx_files:
-            return {key: read_idx(file, 3 if key.startswith("x") else 1) for key, file in idx_files.items()}, str(path)
-        if (path / "mnist.npz").exists():
+            arrays = {key: read_idx(file, 3 if key.startswith("x") else 1) for key, file in idx_files.items()}
+            return arrays, f"{path}{note}"
+        if (path / "mnist.npz").is_file():
             return _read_npz(path / "mnist.npz"), str(path / "mnist.npz")
         raise UserError(
             f"{named_by}: {path} holds neither the four MNIST IDX files (e.g. train-images-idx3-ubyte.gz) "
             "nor mnist.npz; point it at the folder that does."
         )
+    if not path.is_file():  # a FIFO, a device, a socket: reading it could wait forever
+        raise UserError(f"{named_by}: {path} is not a regular file or a folder; point it at the MNIST files.")
     return _read_npz(path), str(path)
 
 
-def _find_idx_files(folder: Path) -> dict:
-    """The four IDX files in ``folder`` by key, {} when there are none; an incomplete set is an error."""
-    found = {}
+def _find_idx_files(folder: Path) -> tuple[dict, str]:
+    """The four IDX files in ``folder`` by key ({} when there are none), and a note naming the copies
+    left unread when both raw and gzipped ones are there. An incomplete set is an error."""
+    found, unread = {}, []
     for key, names in IDX_NAMES.items():
         for name in names:
-            for candidate in (folder / name, folder / f"{name}.gz"):
+            for candidate in (folder / f"{name}.gz", folder / name):
                 if candidate.is_file():
+                    if key in found:
+                        unread.append(candidate.name)
                     found.setdefault(key, candidate)
     if found and len(found) < len(KEYS):
         missing = [IDX_NAMES[key][0] for key in KEYS if key not in found]
         raise UserError(f"{folder} is missing {', '.join(missing)} (raw or .gz); add the missing MNIST file(s).")
-    return found
+    note = ""
+    if unread:
+        note = f", read from {', '.join(found[key].name for key in KEYS)}; not read: {', '.join(unread)}"
+    return found, note
 
 
 def _read_npz(path: Path) -> dict:
+    if not zipfile.is_zipfile(path) and not _starts_with(path, b"\x93NUMPY"):
+        raise UserError(f"{path} is not an .npz archive (not a zip file); point --data at MNIST's mnist.npz or IDX files.")
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
@@ -139,6 +167,14 @@ def _read_npz(path: Path) -> dict:
         raise UserError(f"{path} is not a readable .npz archive ({error}).")
     except (OSError, EOFError, zipfile.BadZipFile) as error:
         raise UserError(f"{path} is not a readable .npz archive ({error or 'empty or truncated'}).")
+
+
+def _starts_with(path: Path, magic: bytes) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(magic)) == magic
+    except OSError:
+        return False
 
 
 def _check_arrays(arrays: dict, source: str) -> None:
@@ -186,11 +222,16 @@ def _download_with_keras(cached: Path) -> dict:
 
 
 def _nothing_found_message(cached: Path, error: Exception) -> str:
-    return (
-        "Could not find MNIST. Tried: no --data flag and no MNIST_DATA variable were given; "
-        f"the Keras cache has no {cached}; and Keras could not download it ({error}). "
-        "The usual cause is a machine without internet access, behind a proxy, or missing CA certificates. "
-        "Fix it in one of three ways: pass --data PATH (a folder with the four MNIST IDX files or mnist.npz, "
-        "or an .npz file); set MNIST_DATA=PATH; or copy mnist.npz to "
-        f"{cached}."
+    return "\n".join(
+        [
+            "Could not find MNIST. Tried:",
+            "  - the --data flag and the MNIST_DATA variable: neither was given;",
+            f"  - the Keras cache: there is no {cached};",
+            f"  - a Keras download: it failed ({error}).",
+            "The usual cause is a machine without internet access, behind a proxy, or missing CA certificates.",
+            "Fix it in one of three ways:",
+            "  - pass --data PATH: a folder with the four MNIST IDX files or mnist.npz, or an .npz file;",
+            "  - set MNIST_DATA=PATH;",
+            f"  - copy mnist.npz to {cached}.",
+        ]
     )

@@ -63,7 +63,11 @@ def load_digit_model(path):
 
 
 def _train_hint(path) -> str:
-    return f"train one with `python mnist_learn.py --save-model {path}`"
+    path = Path(path)
+    if not path.exists():
+        return f"train one with `python mnist_learn.py --save-model {path}`"
+    new = path.with_name(f"{path.stem}_new{SUFFIX}")  # never suggest saving over the user's file
+    return f"train one under a new name with `python mnist_learn.py --save-model {new}` and pass `--model {new}`"
 
 
 def _shape(model, attribute: str):

@@ -185,15 +185,14 @@ def hidden_units_figure(kernel):
     rows, columns = grid_shape(len(shown))
     each = [kernel[:, unit] / max(np.abs(kernel[:, unit]).max(), 1e-12) for unit in shown]
     sheet, _ = tile(each, gap=4, fill=np.nan)  # NaN: the gaps, drawn white
-    width = 2.2 + columns * 0.75
-    figure, ax = plt.subplots(figsize=(width, 1.0 + rows * 0.75), layout="constrained")
+    figure, ax = plt.subplots(figsize=(max(4.5, 2.2 + columns * 0.75), max(3.5, 1.2 + rows * 0.75)), layout="constrained")
     if len(shown) < units:
         title = f"The {len(shown)} of {units} hidden units\nwith the largest weights"
     else:
         title = f"What the {units} hidden units look for"
     figure.suptitle(title + "\n(first layer's weights, each scaled to its largest)", fontsize=11)
     colours = matplotlib.colormaps["RdBu_r"].with_extremes(bad="white")
-    picture = ax.imshow(sheet, cmap=colours, vmin=-1, vmax=1)
+    picture = ax.imshow(sheet, cmap=colours, vmin=-1, vmax=1, interpolation="nearest")
     ax.set_axis_off()
     figure.colorbar(picture, ax=ax, shrink=0.8, label="blue lowers, red raises the unit's output")
     return figure

@@ -5,13 +5,20 @@ import os
 import subprocess
 import sys
 
+import re
+
 import numpy as np
 import pytest
-from conftest import ROOT, assert_clean_failure, clean_env, run_script
+from conftest import ROOT, clean_env
 from PIL import Image
+from pictures import page, save
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-plotting = pytest.importorskip("mnist_helpers.plotting")
+import experiments  # noqa: E402
+import mnist as mnist_py  # noqa: E402
+import mnist_learn  # noqa: E402
+import predict  # noqa: E402
+from mnist_helpers import plotting  # noqa: E402
 
 
 def assert_real_png(path, size):
@@ -37,8 +44,8 @@ def run_like(digits):
 def test_each_picture_is_a_real_png(run_like, tmp_path):
     paths = plotting.save_training_pictures(tmp_path, *run_like)
     assert [p.name for p in paths] == list(plotting.PICTURES)
-    sizes = {"learning_curves.png": (1100, 450), "confusion_matrix.png": (750, 650), "mistakes.png": (900, 950)}
-    sizes["hidden_units.png"] = (840, 920)  # 32 units: a 6 × 6 grid
+    sizes = {"learning_curves.png": (1100, 450), "confusion_matrix.png": (750, 650), "mistakes.png": (900, 1000)}
+    sizes["hidden_units.png"] = (670, 570)  # 32 units: a 6 × 6 grid
     for path in paths:
         assert_real_png(path, sizes[path.name])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(plotting.PICTURES)  # no temporary files left
@@ -59,20 +66,70 @@ def test_confusion_numbers_drawn_match_an_independent_count(run_like):
     assert f"{np.trace(expected):,} of {len(labels):,}" in figure.get_suptitle()
 
 
-def test_hidden_units_grid_for_any_count(tmp_path):
-    for units in (1, 7, 784):
-        figure = plotting.hidden_units_figure(np.random.default_rng(units).normal(size=(784, units)))
-        plotting.save_figure(figure, tmp_path / f"{units}.png")
-        with Image.open(tmp_path / f"{units}.png") as image:
-            assert image.width >= 300 and image.height >= 300
-            assert np.asarray(image.convert("L"), dtype=float).std() > 10
+@pytest.mark.parametrize("units", [1, 7, 64, 784])
+def test_hidden_units_picture_for_any_count(tmp_path, units):
+    kernel = np.random.default_rng(units).normal(size=(784, units))
+    kernel[:, units // 2] *= 5  # one unit with far larger weights than the rest: it must be among those drawn
+    figure = plotting.hidden_units_figure(kernel)
+    title = figure.get_suptitle()
+    plotting.save_figure(figure, tmp_path / f"{units}.png")
+    path = tmp_path / f"{units}.png"
+    with Image.open(path) as image:
+        assert 250 <= image.width <= 900 and 250 <= image.height <= 900, image.size
+        pixels = np.asarray(image.convert("L"), dtype=float)
+    assert pixels.std() > 10
+    assert path.stat().st_size < 300_000
+    rows = np.flatnonzero((pixels < 250).any(axis=1))
+    assert rows[0] < 0.1 * len(pixels) and rows[-1] > 0.9 * len(pixels)  # no wide empty bands above or below
+    if units > 64:
+        assert "The 64 of 784 hidden units" in title and "largest weights" in title
+        assert units // 2 in plotting.strongest_units(kernel)
+    else:
+        assert f"What the {units} hidden units look for" in title
 
 
-def test_training_run_writes_four_pictures(idx_folder, tmp_path):
-    result = run_script("mnist_learn.py", "--data", idx_folder, "--epochs", 1, "--quiet", "--plots", tmp_path / "p")
-    assert result.returncode == 0, result.stderr
+def test_mistakes_say_what_the_figure_is(run_like):
+    _, images, labels, probabilities, _ = run_like
+    figure = plotting.mistakes_figure(images, labels, probabilities)
+    first = next(text.get_text() for text in figure.axes[0].texts)
+    assert re.fullmatch(r"true \d, read \d,\n\d{1,3}% sure", first), first
+
+
+def test_experiment_bars_show_error_from_zero_on_one_scale():
+    history = {"accuracy": [0.9, 0.95], "val_accuracy": [0.9, 0.95]}
+    full = plotting.experiment_figure("Experiment 'hidden'", ["32", "512"], [0.9564, 0.9805], [history] * 2)
+    other = plotting.experiment_figure("Experiment 'normalize'", ["raw", "scaled"], [0.8507, 0.9495], [history] * 2)
+    quick = plotting.experiment_figure("quick", ["raw", "scaled"], [0.11, 0.75], [history] * 2)
+    assert full.axes[0].get_ylim() == other.axes[0].get_ylim() == (0, 20)
+    assert quick.axes[0].get_ylim() == (0, 100)
+    assert [text.get_text() for text in full.axes[0].texts] == ["4.36%", "1.95%"]
+    assert "error" in full.axes[0].get_ylabel()
+
+
+def test_training_run_writes_four_pictures(idx_folder, tmp_path, capsys):
+    mnist_learn.main(["--data", str(idx_folder), "--epochs", "1", "--quiet", "--plots", str(tmp_path / "p")])
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == sorted(plotting.PICTURES)
-    assert f"Pictures in {tmp_path / 'p'}/" in result.stdout
+    out = capsys.readouterr().out
+    assert out.index("Drawing the pictures...") < out.index(f"Pictures in {tmp_path / 'p'}/")
+
+
+@pytest.fixture
+def a_screen(monkeypatch):
+    """Matplotlib as on a desktop: the check that decides says a window can open; every window opened is counted."""
+    shown = []
+    monkeypatch.setattr(plotting, "can_show_windows", lambda: True)
+    monkeypatch.setattr(plotting.plt, "show", lambda *args, **kwargs: shown.append(args))
+    return shown
+
+
+def test_only_mnist_py_opens_a_window(a_screen, idx_folder, tmp_path, synthetic_run, capsys):
+    mnist_learn.main(["--data", str(idx_folder), "--epochs", "1", "--quiet", "--plots", str(tmp_path / "p")])
+    experiments.main(["batch", "--quick", "--quiet", "--data", str(idx_folder), "--out", str(tmp_path / "e")])
+    save(page("3"), tmp_path / "three.png")
+    predict.main([str(tmp_path / "three.png"), "--model", str(synthetic_run[1]), "--show"])
+    assert a_screen == []
+    mnist_py.main(["--data", str(idx_folder), "--save", str(tmp_path / "d.png")])
+    assert len(a_screen) == 1
 
 
 def test_no_plots_writes_nothing_and_never_imports_matplotlib(idx_folder, tmp_path):
@@ -105,9 +162,3 @@ def test_no_plots_writes_nothing_and_never_imports_matplotlib(idx_folder, tmp_pa
     assert not (tmp_path / "p").exists()
 
 
-def test_unwritable_plots_folder_fails_before_training(idx_folder, tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    result = run_script("mnist_learn.py", "--data", idx_folder, "--plots", blocker / "p")
-    assert_clean_failure(result, "Cannot write the pictures", str(blocker))
-    assert "Epoch" not in result.stdout and "Data:" not in result.stdout

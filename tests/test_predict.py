@@ -1,15 +1,19 @@
 """predict.py end to end: a model saved by mnist_learn.py, pictures drawn here, bad files and bad models."""
 
 import re
+import subprocess
+import sys
 import warnings
 
 import numpy as np
 import pytest
-from conftest import assert_clean_failure, run_script
+from conftest import ROOT, assert_clean_failure, clean_env, run_script
 from PIL import Image
 from pictures import page, save, write_bomb, write_truncated_jpeg
 
+import predict
 from mnist_helpers.digit_image import read_digit
+from mnist_helpers.errors import UserError
 from mnist_helpers.keras_setup import is_startup_noise
 
 GUESSES = r"(\d) \(\d{1,3}\.\d%\), (\d) \(\d{1,3}\.\d%\), (\d) \(\d{1,3}\.\d%\)"  # 7 (93.1%), 2 (4.0%), 1 (1.2%)
@@ -17,9 +21,7 @@ GUESSES = r"(\d) \(\d{1,3}\.\d%\), (\d) \(\d{1,3}\.\d%\), (\d) \(\d{1,3}\.\d%\)"
 
 @pytest.fixture(scope="module")
 def model(synthetic_run):
-    result, path = synthetic_run
-    assert result.returncode == 0, result.stderr
-    return path
+    return synthetic_run[1]
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +33,19 @@ def photos(tmp_path_factory):
     ]
 
 
-def test_one_line_per_image_with_the_three_best_guesses(model, photos):
+def predict_here(*args, capsys):
+    """predict.main in this process: (exit code, stdout, stderr)."""
+    code = predict.main([str(arg) for arg in args])
+    printed = capsys.readouterr()
+    return code, printed.out, printed.err
+
+
+def test_one_line_per_image_with_the_three_best_guesses(model, photos, capsys):
     import keras
 
-    result = run_script("predict.py", *photos, "--model", model, cwd=photos[0].parent)
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    code, out, err = predict_here(*photos, "--model", model, capsys=capsys)
+    assert code == 0, err
+    lines = out.splitlines()
     assert [line.split(":")[0] for line in lines] == [str(path) for path in photos]  # the file as given, in order
     # The printed figures are the saved model's output on the preprocessed digit, best first.
     network = keras.saving.load_model(model)
@@ -47,28 +56,83 @@ def test_one_line_per_image_with_the_three_best_guesses(model, photos):
         assert [int(digit) for digit in match.groups()] == np.argsort(probabilities)[::-1][:3].tolist()
         best = int(match.group(1))
         assert f"{best} ({probabilities[best]:.1%})" in line
-    noise = [line for line in result.stderr.splitlines() if is_startup_noise(line) or "arning" in line]
-    assert noise == [], result.stderr
 
 
-def test_show_writes_what_the_network_saw_beside_each_image(model, photos, tmp_path):
+def test_the_command_line_end_to_end(model, photos, tmp_path):
+    """Exit code, output and no start-up noise, as a user runs it; errors keep the order of the arguments."""
+    (tmp_path / "notes.png").write_text("not a picture")
+    blank = save(page(" "), tmp_path / "blank.png")
+    command = [sys.executable, str(ROOT / "predict.py"), photos[0], tmp_path / "notes.png", photos[1], blank]
+    result = subprocess.run(
+        [*map(str, command), "--model", str(model)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # one stream, so the order of lines is the order they were printed in
+        text=True,
+        env=clean_env(),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    expected = [f"{photos[0]}: ", f"error: {tmp_path / 'notes.png'} is not an image", f"{photos[1]}: "]
+    expected.append(f"error: {blank} shows no ink")
+    assert len(lines) == 5 and all(line.startswith(start) for line, start in zip(lines, expected)), lines
+    assert lines[4] == "2 of 4 images failed; the errors above say why."
+    noise = [line for line in lines if is_startup_noise(line) or "arning" in line or "Traceback" in line]
+    assert noise == [], result.stdout
+
+
+def test_show_writes_what_the_network_saw_beside_each_image(model, photos, tmp_path, capsys):
     copies = [save(Image.open(path), tmp_path / path.name) for path in photos]
-    result = run_script("predict.py", *copies, "--model", model, "--show")
-    assert result.returncode == 0, result.stderr
+    code, out, err = predict_here(*copies, "--model", model, "--show", capsys=capsys)
+    assert code == 0, err
     for path in copies:
         picture = tmp_path / f"{path.stem}_seen.png"
-        assert f"what the network saw: {picture}" in result.stdout
-        assert Image.open(picture).format == "PNG" and Image.open(picture).width > 600
+        assert f"what the network saw: {picture}" in out
+        with Image.open(picture) as image:
+            assert image.format == "PNG" and image.width > 600
+            assert image.info["Software"] == predict.MARK
 
 
-def test_show_into_a_folder_keeps_same_named_images_apart(model, tmp_path):
+def test_show_never_overwrites_a_users_file(model, tmp_path, capsys):
+    digit = save(page("3"), tmp_path / "digit.png")
+    users = save(page("7"), tmp_path / "digit_seen.png")  # the user's own image, named like a picture
+    before = users.read_bytes()
+    code, out, err = predict_here("--show", digit, users, "--model", model, capsys=capsys)
+    assert code == 0, err
+    assert users.read_bytes() == before
+    assert f"what the network saw: {tmp_path / 'digit_seen_2.png'}" in out
+    assert f"what the network saw: {tmp_path / 'digit_seen_seen.png'}" in out
+
+
+def test_show_into_a_folder_keeps_same_named_images_apart(model, tmp_path, capsys):
     images = [save(page("3"), tmp_path / "digit.png"), save(page("3", mode="RGB"), tmp_path / "digit.jpg")]
-    result = run_script("predict.py", *images, "--model", model, "--out", tmp_path / "seen")  # --out implies --show
-    assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in (tmp_path / "seen").iterdir()) == ["digit_jpg_seen.png", "digit_seen.png"]
+    for folder in "abc":
+        (tmp_path / folder).mkdir()
+        images.append(save(page("1"), tmp_path / folder / "x.png"))
+    code, _, err = predict_here(*images, "--model", model, "--out", tmp_path / "seen", capsys=capsys)  # implies --show
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "seen").iterdir()) == [
+        "digit_seen.png",
+        "digit_seen_2.png",
+        "x_seen.png",
+        "x_seen_2.png",
+        "x_seen_3.png",
+    ]
 
 
-def test_good_images_are_still_read_when_others_fail(model, photos, tmp_path):
+def test_a_second_run_over_a_glob_skips_the_pictures_it_drew(model, tmp_path, capsys):
+    one = save(page("1"), tmp_path / "one.png")
+    assert predict_here(one, "--model", model, "--show", capsys=capsys)[0] == 0
+    picture = tmp_path / "one_seen.png"
+    written = picture.read_bytes()
+    code, out, err = predict_here(*sorted(tmp_path.glob("*.png")), "--model", model, "--show", capsys=capsys)
+    assert code == 0, err
+    assert f"{picture}: skipped, a picture that predict.py --show drew, not a digit to read" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.png", "one_seen.png"]  # no one_seen_seen.png
+    assert picture.read_bytes() == written  # its own picture, drawn again in place, the same
+
+
+def test_good_images_are_still_read_when_others_fail(model, photos, tmp_path, capsys):
     (tmp_path / "notes.png").write_text("not a picture")
     (tmp_path / "empty.jpg").touch()
     bad = {
@@ -80,22 +144,14 @@ def test_good_images_are_still_read_when_others_fail(model, photos, tmp_path):
         write_bomb(tmp_path / "bomb.png"): "too large to open safely",
         tmp_path: "is a folder",
     }
-    result = run_script("predict.py", photos[0], *bad, photos[1], "--model", model)
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    assert len(result.stdout.splitlines()) == 2 and all(re.search(GUESSES, line) for line in result.stdout.splitlines())
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    code, out, err = predict_here(photos[0], *bad, photos[1], "--model", model, capsys=capsys)
+    assert code == 1
+    assert len(out.splitlines()) == 2 and all(re.search(GUESSES, line) for line in out.splitlines())
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == len(bad)
     for (path, problem), error in zip(bad.items(), errors):
         assert error.startswith(f"error: {path} ") and problem in error, error
-    assert f"{len(bad)} of {len(bad) + 2} images failed" in result.stderr
-
-
-def test_a_single_bad_image_is_one_sentence(model, tmp_path):
-    (tmp_path / "notes.png").write_text("not a picture")
-    assert_clean_failure(
-        run_script("predict.py", tmp_path / "notes.png", "--model", model), "notes.png is not an image"
-    )
+    assert f"{len(bad)} of {len(bad) + 2} images failed" in err
 
 
 @pytest.fixture(scope="module")
@@ -129,12 +185,22 @@ def foreign_models(tmp_path_factory):
         ("missing.keras", "There is no model at"),
     ],
 )
-def test_models_that_are_not_ours_are_refused(foreign_models, photos, name, message):
-    result = run_script("predict.py", photos[0], "--model", foreign_models / name)
-    assert_clean_failure(result, message, name, "python mnist_learn.py --save-model")
-    assert result.stdout == ""
+def test_models_that_are_not_ours_are_refused(foreign_models, photos, name, message, capsys):
+    path = foreign_models / name
+    with pytest.raises(UserError) as raised:
+        predict.main([str(photos[0]), "--model", str(path)])
+    assert message in str(raised.value) and name in str(raised.value)
+    hint = path if name == "missing.keras" else foreign_models / name.replace(".keras", "_new.keras")
+    assert f"`python mnist_learn.py --save-model {hint}`" in str(raised.value)  # never over the refused file
+    assert capsys.readouterr().out == ""
 
 
-def test_model_flag_needs_a_keras_file(photos):
-    result = run_script("predict.py", photos[0], "--model", "model.h5")
-    assert result.returncode == 2 and "must end in .keras" in result.stderr
+def test_a_refused_model_is_one_sentence_from_the_command_line(foreign_models, photos):
+    result = run_script("predict.py", photos[0], "--model", foreign_models / "small_input.keras")
+    assert_clean_failure(result, "takes inputs of shape (None, 100)", exit_code=1)
+
+
+def test_model_flag_needs_a_keras_file(photos, capsys):
+    with pytest.raises(SystemExit) as raised:
+        predict.parse_args([str(photos[0]), "--model", "model.h5"])
+    assert raised.value.code == 2 and "must end in .keras" in capsys.readouterr().err
