@@ -8,7 +8,7 @@ is a screen, the picture also opens in a window.
     python mnist.py --count 36 --index 7 --save digits.png
 """
 
-from mnist_helpers.cli import add_data_flag, bounded_int, run  # first: sets up Ctrl-C
+from mnist_helpers.cli import add_data_flag, bounded_int, output_file, run  # first: sets up Ctrl-C
 
 import argparse
 from pathlib import Path
@@ -33,7 +33,7 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--save",
-        type=Path,
+        type=output_file,
         default=Path(SAVE),
         metavar="PATH",
         help=f"picture to write: .png, .jpg, .pdf, .svg ... (default {SAVE})",

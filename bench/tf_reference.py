@@ -1,7 +1,7 @@
 """The lesson's training as hand-written TensorFlow, one compiled function per epoch: what TensorFlow
 itself needs on this machine, without Keras' fit around it.
 
-The same training as bench/numpy_reference.py, with its settings and starting weights
+The same training as mnist_by_hand.py, with its settings and starting weights
 (784 → 32 relu → 10 softmax, cross-entropy, RMSprop with Keras' settings, 5 epochs of 128-image
 batches reshuffled every epoch), plus what the lesson's fit also does: the test set's loss and
 accuracy after every epoch. The seconds include building the graphs, as fit's do. Prints them and
@@ -14,11 +14,12 @@ import sys
 import time
 
 import numpy as np
-from numpy_reference import BATCH_SIZE, EPOCHS, EPSILON, HIDDEN_UNITS, LEARNING_RATE, RHO, glorot
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import mnist_helpers.keras_setup  # noqa: E402, F401
 import tensorflow as tf  # noqa: E402
+
+from mnist_by_hand import BATCH_SIZE, EPOCHS, EPSILON, HIDDEN_UNITS, LEARNING_RATE, RHO, initial_weights  # noqa: E402
 
 from mnist_helpers.cli import silent  # noqa: E402
 from mnist_helpers.mnist_data import load_data  # noqa: E402
@@ -29,9 +30,7 @@ def main():
     x_train = tf.cast(x_train.reshape(len(x_train), 784), tf.float32) / 255
     x_test = tf.cast(x_test.reshape(len(x_test), 784), tf.float32) / 255
     y_train, y_test = tf.one_hot(y_train, 10), tf.one_hot(y_test, 10)
-    rng = np.random.default_rng(1337)  # the NumPy reference's starting weights
-    initial = [glorot(rng, 784, HIDDEN_UNITS), np.zeros(HIDDEN_UNITS, np.float32), glorot(rng, HIDDEN_UNITS, 10)]
-    params = [tf.Variable(p) for p in [*initial, np.zeros(10, np.float32)]]
+    params = [tf.Variable(p) for p in initial_weights(np.random.default_rng(1337), HIDDEN_UNITS)]
     averages = [tf.Variable(tf.zeros_like(p)) for p in params]
     batches = -(-len(x_train) // BATCH_SIZE)
 
@@ -51,7 +50,7 @@ def main():
                 loss, _ = loss_and_accuracy(x, y)
             for p, a, g in zip(params, averages, tape.gradient(loss, params)):
                 a.assign(RHO * a + (1 - RHO) * g * g)
-                p.assign_sub(LEARNING_RATE * g / (tf.sqrt(a) + EPSILON))
+                p.assign_sub(LEARNING_RATE * g / tf.sqrt(a + EPSILON))
         return loss_and_accuracy(x_test, y_test)
 
     start = time.perf_counter()

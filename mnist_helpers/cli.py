@@ -38,6 +38,33 @@ def bounded_int(lowest: int, highest: int | None = None):
 positive_int = bounded_int(1)  # argparse type: 1, 2, 3, ...
 
 
+def output_file(text: str):
+    """argparse type for a file to write: a name ending in / names a folder, not a file."""
+    from pathlib import Path
+
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{text} names a folder; give a file name, such as {text}digits.png")
+    return Path(text)
+
+
+def add_training_flags(parser: argparse.ArgumentParser, *, epochs: int, batch_size: int, hidden_units: int) -> None:
+    """--epochs, --batch-size, --hidden-units, --seed and --data: the settings every training script shares."""
+    parser.add_argument(
+        "--epochs", type=positive_int, default=epochs, help=f"passes over the training set (default {epochs})"
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=batch_size, help=f"images per update (default {batch_size})"
+    )
+    parser.add_argument(
+        "--hidden-units",
+        type=bounded_int(1, 4096),
+        default=hidden_units,
+        help=f"hidden neurons (default {hidden_units})",
+    )
+    add_seed_flag(parser)
+    add_data_flag(parser)
+
+
 def add_data_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", metavar="PATH", help="MNIST folder or .npz file (default: $MNIST_DATA, then Keras' cache)"

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cli import add_data_flag, add_quiet_flag, add_seed_flag, bounded_int, positive_int, printer, run  # noqa: F401
+from .cli import add_quiet_flag, add_training_flags, printer, run  # noqa: F401  (run: the lesson's entry point)
 from .files import ensure_writable_folder, refuse_folder
 from .model_file import keras_file, save_model
 from .shapes import shape_table
@@ -35,20 +35,7 @@ def parse_args(argv, doc: str, *, epochs: int, batch_size: int, hidden_units: in
     parser = argparse.ArgumentParser(
         description=f"{title}\n{network}\n{rest}", formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--epochs", type=positive_int, default=epochs, help=f"passes over the training set (default {epochs})"
-    )
-    parser.add_argument(
-        "--batch-size", type=positive_int, default=batch_size, help=f"images per update (default {batch_size})"
-    )
-    parser.add_argument(
-        "--hidden-units",
-        type=bounded_int(1, 4096),
-        default=hidden_units,
-        help=f"hidden neurons (default {hidden_units})",
-    )
-    add_seed_flag(parser)
-    add_data_flag(parser)
+    add_training_flags(parser, epochs=epochs, batch_size=batch_size, hidden_units=hidden_units)
     parser.add_argument(
         "--validation", choices=("test", "split"), default=validation, help=f"validation data (default {validation})"
     )

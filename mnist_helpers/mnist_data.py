@@ -106,7 +106,9 @@ def _expand(text: str, named_by: str) -> Path:
 def _read_user_path(path: Path, named_by: str):
     if not path.exists():
         if path.is_symlink():
-            raise UserError(f"{named_by}: {path} is a link that leads nowhere (a loop or a missing target); fix the link.")
+            raise UserError(
+                f"{named_by}: {path} is a link that leads nowhere (a loop or a missing target); fix the link."
+            )
         raise UserError(f"{named_by}: {path} does not exist; point it at the folder holding the MNIST files.")
     if path.is_dir():
         idx_files, note = _find_idx_files(path)
@@ -146,7 +148,9 @@ def _find_idx_files(folder: Path) -> tuple[dict, str]:
 
 def _read_npz(path: Path) -> dict:
     if not zipfile.is_zipfile(path) and not _starts_with(path, b"\x93NUMPY"):
-        raise UserError(f"{path} is not an .npz archive (not a zip file); point --data at MNIST's mnist.npz or IDX files.")
+        raise UserError(
+            f"{path} is not an .npz archive (not a zip file); point --data at MNIST's mnist.npz or IDX files."
+        )
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):

@@ -185,7 +185,9 @@ def hidden_units_figure(kernel):
     rows, columns = grid_shape(len(shown))
     each = [kernel[:, unit] / max(np.abs(kernel[:, unit]).max(), 1e-12) for unit in shown]
     sheet, _ = tile(each, gap=4, fill=np.nan)  # NaN: the gaps, drawn white
-    figure, ax = plt.subplots(figsize=(max(4.5, 2.2 + columns * 0.75), max(3.5, 1.2 + rows * 0.75)), layout="constrained")
+    figure, ax = plt.subplots(
+        figsize=(max(4.5, 2.2 + columns * 0.75), max(3.5, 1.2 + rows * 0.75)), layout="constrained"
+    )
     if len(shown) < units:
         title = f"The {len(shown)} of {units} hidden units\nwith the largest weights"
     else:

@@ -22,9 +22,15 @@ def _number(value) -> str:
 
 
 def network_summary(model) -> str:
-    """'Network: 784 inputs → Dense(32, relu) → Dense(10, softmax), 25,450 weights', read off the model."""
-    layers = [f"{layer.__class__.__name__}({layer.units}, {layer.activation.__name__})" for layer in model.layers]
-    return f"Network: {model.input_shape[-1]} inputs → {' → '.join(layers)}, {model.count_params():,} weights."
+    """'Network: 784 inputs → Dense(32, relu) → Dense(10, softmax), 25,450 weights', read off a Keras model."""
+    layers = [(layer.units, layer.activation.__name__) for layer in model.layers]
+    return network_line(model.input_shape[-1], layers, model.count_params())
+
+
+def network_line(inputs: int, layers: list, weights: int) -> str:
+    """The network in one line: its inputs, each dense layer as (units, activation), and its weight count."""
+    dense = " → ".join(f"Dense({units}, {activation})" for units, activation in layers)
+    return f"Network: {inputs} inputs → {dense}, {weights:,} weights."
 
 
 def check_fit_inputs(model, x, y, x_name: str, y_name: str) -> None:

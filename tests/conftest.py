@@ -118,6 +118,17 @@ def mnist():
     return load_data(MNIST_DATA, log=silent)
 
 
+@pytest.fixture(scope="session")
+def default_run(mnist, tmp_path_factory):
+    """The default lesson on the real MNIST through its seam, in this process: (its Result, the saved model)."""
+    from mnist_helpers.model_file import save_model
+
+    result = train_here("--quiet", data=mnist)
+    path = tmp_path_factory.mktemp("default") / "default.keras"
+    save_model(result.model, path)
+    return result, path
+
+
 def clean_env(**extra):
     """The environment for a script run: no MNIST_DATA, no network (a dead proxy), Keras home in a temp dir."""
     env = {k: v for k, v in os.environ.items() if k not in ("MNIST_DATA", "TF_CPP_MIN_LOG_LEVEL")}

@@ -3,6 +3,7 @@
 import gzip
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -209,7 +210,9 @@ def test_a_lying_header_allocates_nothing(tmp_path, digits, suffix, shape):
     name = f"train-images-idx3-ubyte{suffix}"
     data = idx_header(shape) + digits["x_train"].tobytes()
     (folder / name).write_bytes(gzip.compress(data) if suffix else data)
-    with pytest.raises(UserError, match=rf"{name} is truncated: its header promises [\d,]+ bytes of data, the file holds 470,400"):
+    with pytest.raises(
+        UserError, match=rf"{name} is truncated: its header promises [\d,]+ bytes of data, the file holds 470,400"
+    ):
         load_data(folder, log=silent)
 
 
@@ -248,13 +251,23 @@ def test_the_shared_fallback_cache_is_read_only_where_keras_would_use_it(monkeyp
     home.mkdir(parents=True)
     monkeypatch.setenv("KERAS_HOME", str(home))
     assert mnist_data.keras_cache_file() == home / "datasets" / "mnist.npz"
-    home.chmod(0o500)  # a home that cannot be written: then, and only then, Keras uses the fallback
-    try:
-        if os.access(home, os.W_OK):
-            pytest.skip("running as a user who can write anywhere (root): a read-only folder cannot be made")
-        assert mnist_data.keras_cache_file() == fallback / "datasets" / "mnist.npz"
-    finally:
-        home.chmod(0o700)
+    (home / "datasets").mkdir()
+    with pytest.raises(UserError, match="Could not find MNIST"):  # not the file in the shared folder
+        monkeypatch.setattr(mnist_data, "_download_with_keras", lambda cached: _fail_like_keras(cached))
+        load_data(log=silent)
+    # A home that cannot be written (as root, every folder can be: so os.access is asked to say no):
+    # then, and only then, Keras uses the fallback, and so does the loader.
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != home and real_access(path, mode))
+    assert mnist_data.keras_cache_file() == fallback / "datasets" / "mnist.npz"
+    lines = []
+    load_data(log=lines.append)
+    assert f"the Keras cache ({fallback / 'datasets' / 'mnist.npz'})" in lines[0]
+
+
+def _fail_like_keras(cached):
+    """Stands in for the download (no network here): what matters is that it was reached."""
+    raise UserError(f"Could not find MNIST. Tried: the Keras cache: there is no {cached}", exit_code=2)
 
 
 def test_with_raw_and_gzipped_copies_the_note_says_which_was_read(tmp_path, digits):

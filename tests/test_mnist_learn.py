@@ -14,7 +14,6 @@ from conftest import (
     ROOT,
     SMALL_RUN,
     as_data,
-    assert_clean_failure,
     clean_env,
     epoch_figures,
     progress_counts,
@@ -106,7 +105,9 @@ def test_validation_split_and_quiet(idx_folder, capsys):
     mnist_learn.main(["--data", str(idx_folder), "--epochs", "1", "--validation", "split", "--quiet", "--no-plots"])
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and lines[0].startswith("test loss: ") and lines[1].startswith("test accuracy: ")
-    mnist_learn.main(["--data", str(idx_folder), "--epochs", "2", "--batch-size", "10", "--validation", "split", "--no-plots"])
+    mnist_learn.main(
+        ["--data", str(idx_folder), "--epochs", "2", "--batch-size", "10", "--validation", "split", "--no-plots"]
+    )
     # 600 images, the last 60 held out: ceil(540 / 10) = 54 updates per epoch
     assert "Training on 540 images, validating on 60 (split set): 2 epochs × 54 batches of 10 = 108" in (
         capsys.readouterr().out

@@ -160,5 +160,3 @@ def test_no_plots_writes_nothing_and_never_imports_matplotlib(idx_folder, tmp_pa
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "loaded: [] True"
     assert not (tmp_path / "p").exists()
-
-

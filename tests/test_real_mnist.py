@@ -1,89 +1,85 @@
-"""Tests on the real MNIST, read from $MNIST_DATA (CI points it at ../shared/mnist)."""
+"""Tests on the real MNIST, read from $MNIST_DATA (CI points it at ../shared/mnist); skipped without it."""
 
-import os
 import re
+import runpy
 
 import numpy as np
 import pytest
+from conftest import MNIST_DATA, ROOT, clean_env, epoch_figures, needs_mnist, progress_counts, run_script
 from PIL import Image
-from conftest import clean_env, epoch_figures, run_script
 
-from mnist_helpers.cli import silent
-from mnist_helpers.mnist_data import describe, is_canonical, load_data
+import predict
+from mnist_helpers.mnist_data import describe, is_canonical
 
-MNIST_DATA = os.environ.get("MNIST_DATA")
-pytestmark = [
-    pytest.mark.real_mnist,
-    pytest.mark.skipif(not MNIST_DATA, reason="MNIST_DATA is not set: point it at a folder with the real MNIST files"),
-]
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    (x_train, y_train), (x_test, y_test) = load_data(MNIST_DATA, log=silent)
-    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+pytestmark = [pytest.mark.real_mnist, needs_mnist]
 
 
 def test_loader_returns_the_published_mnist(mnist):
-    assert mnist["x_train"].shape == (60000, 28, 28) and mnist["x_test"].shape == (10000, 28, 28)
-    assert all(array.dtype == np.uint8 for array in mnist.values())
-    assert is_canonical(mnist)
-    assert "verified" in describe(mnist, MNIST_DATA)
-    assert np.bincount(mnist["y_train"]).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-    assert np.bincount(mnist["y_test"]).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-    assert mnist["y_train"][:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
-
-
-def test_a_changed_pixel_is_not_verified(mnist):
-    changed = dict(mnist, x_test=mnist["x_test"].copy())
+    (x_train, y_train), (x_test, y_test) = mnist
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert all(array.dtype == np.uint8 for array in arrays.values())
+    assert is_canonical(arrays)
+    assert "verified" in describe(arrays, MNIST_DATA)
+    assert np.bincount(y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert np.bincount(y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    changed = dict(arrays, x_test=x_test.copy())
     changed["x_test"][0, 0, 0] ^= 1
     assert not is_canonical(changed)
 
 
-@pytest.fixture(scope="module")
-def default_runs(tmp_path_factory):
-    """Two runs of `python mnist_learn.py` with the defaults, each saving its model: [(process, model path)]."""
-    folder = tmp_path_factory.mktemp("default")
-    env = clean_env(MNIST_DATA=MNIST_DATA)
-    runs = [run_script("mnist_learn.py", "--save-model", folder / f"run{i}.keras", env=env) for i in (1, 2)]
-    for run in runs:
-        assert run.returncode == 0, run.stderr
-    return [(run, folder / f"run{i}.keras") for i, run in zip((1, 2), runs)]
-
-
-def test_default_run_reaches_95_5_percent_and_repeats_exactly(default_runs):
+def test_the_default_command_reaches_95_5_percent_and_repeats_bit_for_bit(default_run, tmp_path):
+    """`python mnist_learn.py` as a reader runs it, against the same lesson run in this process."""
     import keras
 
-    first, second = (run.stdout for run, _ in default_runs)
-    assert "verified: matches the published checksums" in first
-    assert "5 epochs × 469 batches of 128 = 2,345 gradient updates" in first
-    accuracy = float(re.search(r"^test accuracy: (0\.\d{4})$", first, re.M).group(1))
-    assert accuracy >= 0.955
-    assert epoch_figures(first) == epoch_figures(second) and len(epoch_figures(first)) == 7  # 5 epochs, 2 test lines
-    weights = [keras.saving.load_model(path).get_weights() for _, path in default_runs]
-    for a, b in zip(*weights, strict=True):
+    here, _ = default_run
+    model_path = tmp_path / "cli.keras"
+    run = run_script("mnist_learn.py", "--save-model", model_path, "--no-plots", env=clean_env(MNIST_DATA=MNIST_DATA))
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "verified: matches the published checksums" in out
+    assert "Network: 784 inputs → Dense(32, relu) → Dense(10, softmax), 25,450 weights." in out
+    assert "5 epochs × 469 batches of 128 = 2,345 gradient updates" in out
+    counts = progress_counts(out)
+    assert all(done <= total for done, total in counts) and counts.count((469, 469)) >= 5, counts
+    assert len(epoch_figures(out)) == 7  # 5 epochs, test loss, test accuracy
+    accuracy = float(re.search(r"^test accuracy: (0\.\d{4})$", out, re.M).group(1))
+    assert accuracy >= 0.955 and f"{here.test_accuracy:.4f}" == f"{accuracy:.4f}"
+    for a, b in zip(here.model.get_weights(), keras.saving.load_model(model_path).get_weights(), strict=True):
         assert a.tobytes() == b.tobytes()
 
 
-def test_subset_runs_repeat_bit_for_bit(mnist, tmp_path):
-    """Two separate processes on a 5,000-digit subset of the real data end with identical weights."""
+# The post's final script, line for line where ours stands for the same step.
+POSTS_LINES = {
+    "x_train = x_train.reshape((len(x_train), 28 * 28))": "x_train = x_train.reshape((60000, 28 * 28))",
+    "x_test = x_test.reshape((len(x_test), 28 * 28))": "x_test = x_test.reshape((10000, 28 * 28))",
+    'x_train = x_train.astype("float32") / 255': "x_train = x_train.astype('float32') / 255",
+    "steps_per_execution=STEPS_PER_EXECUTION,": "",  # the post's compile has no speed setting
+    "        epochs=settings.epochs,\n        batch_size=settings.batch_size,\n        validation_data=(x_val, y_val),": (
+        "        epochs=5, batch_size=128, validation_data=(x_test, y_test),"
+    ),
+    'model.add(Dense(settings.hidden_units, activation="relu"))': "model.add(Dense(32, activation='relu'))",
+    "test_loss, test_acc = model.evaluate(x_test, y_test, verbose=settings.verbose)": (
+        "test_loss, test_acc = model.evaluate(x_test, y_test)"
+    ),
+}
+
+
+def test_the_posts_lines_pasted_in_give_the_same_figures(default_run, mnist, tmp_path):
     import keras
 
-    subset = tmp_path / "subset.npz"
-    np.savez(
-        subset,
-        x_train=mnist["x_train"][:5000],
-        y_train=mnist["y_train"][:5000],
-        **{"x_test": mnist["x_test"][:1000], "y_test": mnist["y_test"][:1000]},
-    )
-    for i in (1, 2):
-        run = run_script(
-            "mnist_learn.py", "--data", subset, "--epochs", 2, "--quiet", "--save-model", tmp_path / f"s{i}.keras"
-        )
-        assert run.returncode == 0, run.stderr
-    weights = [keras.saving.load_model(tmp_path / f"s{i}.keras").get_weights() for i in (1, 2)]
-    for a, b in zip(*weights, strict=True):
-        assert a.tobytes() == b.tobytes()
+    source = (ROOT / "mnist_learn.py").read_text()
+    for ours, posts in POSTS_LINES.items():
+        assert ours in source, ours
+        source = source.replace(ours, posts)
+    pasted = tmp_path / "mnist_learn.py"
+    pasted.write_text(source)
+    lesson = runpy.run_path(str(pasted))
+    keras.backend.clear_session()
+    result = lesson["train"](lesson["parse_args"](["--quiet"]), mnist)
+    here, _ = default_run
+    assert (result.test_loss, result.test_accuracy) == (here.test_loss, here.test_accuracy)
 
 
 def scan(digit, rng) -> Image.Image:
@@ -101,27 +97,24 @@ def scan(digit, rng) -> Image.Image:
     return Image.fromarray((np.clip(sheet, 0, 1) * 255).round().astype(np.uint8))
 
 
-def test_photos_of_digits_read_within_2_points_of_mnist_itself(mnist, default_runs, tmp_path):
+def test_photos_of_digits_read_within_2_points_of_mnist_itself(mnist, default_run, tmp_path, capsys):
     """500 test digits rendered as scans, saved as JPEG and read by predict.py, against the same model
     on the raw 28×28 digits."""
-    import keras
-
+    _, (x_test, y_test) = mnist
     rng = np.random.default_rng(2026)
-    chosen = rng.choice(len(mnist["x_test"]), 500, replace=False)
+    chosen = rng.choice(len(x_test), 500, replace=False)
     paths = []
     for i in chosen:
         paths.append(tmp_path / f"digit{i}.jpg")
-        scan(mnist["x_test"][i], rng).save(paths[-1], quality=85)
-    model_path = default_runs[0][1]
-    result = run_script("predict.py", *paths, "--model", model_path, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    read = [int(match) for match in re.findall(r"^\S+\.jpg: (\d) ", result.stdout, re.M)]
+        scan(x_test[i], rng).save(paths[-1], quality=85)
+    result, model_path = default_run
+    assert predict.main([*map(str, paths), "--model", str(model_path)]) == 0
+    read = [int(match) for match in re.findall(r"^\S+\.jpg: (\d) ", capsys.readouterr().out, re.M)]
     assert len(read) == len(chosen)
-    labels = mnist["y_test"][chosen]
+    labels = y_test[chosen]
     scans_accuracy = np.mean(np.array(read) == labels)
-    model = keras.saving.load_model(model_path)
-    raw = mnist["x_test"][chosen].reshape(-1, 784).astype("float32") / 255
-    raw_accuracy = np.mean(model.predict(raw, verbose=0).argmax(axis=1) == labels)
+    raw = x_test[chosen].reshape(-1, 784).astype("float32") / 255
+    raw_accuracy = np.mean(result.model.predict(raw, verbose=0).argmax(axis=1) == labels)
     print(
         f"\nthe same 500 test digits: raw 28×28 {raw_accuracy:.1%}, as JPEG scans through predict.py {scans_accuracy:.1%}"
     )
