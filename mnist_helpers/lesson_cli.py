@@ -85,8 +85,12 @@ def show_plan(settings, train_count: int, validation_count: int, log) -> int:
 
 def report_results(settings, result: Result, data) -> None:
     """Print the test figures, then save the model and draw the pictures if asked."""
+    test_count = len(data[1][0])
     print(f"test loss: {result.test_loss:.4f}")
     print(f"test accuracy: {result.test_accuracy:.4f}")
+    if not settings.quiet:
+        print(f"  = {result.test_accuracy:.2%} of the {test_count:,} test digits read right.")
+        print(training_figure_note(result.history))
     if settings.save_model:
         save_model(result.model, settings.save_model)
         print(f"Saved the trained model to {settings.save_model}.")
@@ -94,6 +98,15 @@ def report_results(settings, result: Result, data) -> None:
         print("Drawing the pictures...", flush=True)
         paths = draw_pictures(settings, result, data)
         print(f"Pictures in {settings.plots}/: {', '.join(path.name for path in paths)}")
+
+
+def training_figure_note(history: dict) -> str:
+    """Why the last epoch's training accuracy can sit below the validation and test figures."""
+    return (
+        f"  The last epoch's training accuracy ({history['accuracy'][-1]:.2%}) is a running average over the "
+        "epoch,\n  taken while the weights were still changing; validation "
+        f"({history['val_accuracy'][-1]:.2%}) and test are measured with the final weights."
+    )
 
 
 def draw_pictures(settings, result: Result, data) -> list:

@@ -43,6 +43,9 @@ def test_prints_the_lesson_in_order(idx_folder, capsys):
     accuracy = float(re.search(r"^test accuracy: (0\.\d{4})$", out, re.M).group(1))
     assert accuracy > 0.5  # it really learns: chance is 0.1
     assert re.search(r"^test loss: \d+\.\d{4}$", out, re.M)
+    assert f"  = {accuracy:.2%} of the 200 test digits read right." in out
+    assert re.search(r"training accuracy \(\d+\.\d\d%\) is a running average over the epoch,\n", out)
+    assert "measured with the final weights" in out
 
 
 def test_the_network_is_named_from_the_model(digits, capsys):
@@ -221,3 +224,12 @@ def test_ctrl_c_while_tensorflow_loads_says_interrupted(idx_folder, tmp_path):
     assert "Data:" not in stdout, "TensorFlow loaded before the signal: the test did not test the import"
     assert process.returncode == 130
     assert stderr == "\nInterrupted.\n", stderr
+
+
+@pytest.mark.parametrize("level, noisy", [("2", False), ("3", False), ("0", True)])
+def test_quieting_tensorflow_yourself_keeps_it_quiet(level, noisy):
+    """TF_CPP_MIN_LOG_LEVEL=2 or 3 (the usual advice) hides TensorFlow's start-up lines; 0 shows them."""
+    result = run_script("mnist_learn.py", "--help", env=clean_env(TF_CPP_MIN_LOG_LEVEL=level))
+    assert result.returncode == 0, result.stderr
+    noise = [line for line in result.stderr.splitlines() if is_startup_noise(line) or "WARNING" in line]
+    assert bool(noise) == noisy, result.stderr
