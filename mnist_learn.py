@@ -76,8 +76,8 @@ def train(settings, data=None):
         steps_per_execution=STEPS_PER_EXECUTION,
     )
 
-    # 7. Fit. First a check that turns the post's two shape errors into one clear sentence.
-    check_fit_inputs(model, x_train, y_train, "x_train", "y_train")
+    # 7. Fit: EPOCHS passes over the training images in batches of BATCH_SIZE, validated after each.
+    check_fit_inputs(model, x_train, y_train, "x_train", "y_train")  # the post's shape errors, in one sentence
     check_fit_inputs(model, x_test, y_test, "x_test", "y_test")
     updates = lesson_cli.show_plan(settings, len(x_train), len(x_val), log)
     history = model.fit(
