@@ -59,10 +59,15 @@ def _native_stderr_filtered():
             sys.stderr.flush()
 
 
+def shows_everything(environ=os.environ) -> bool:
+    """True when the user asked to see TensorFlow's own log (TF_CPP_MIN_LOG_LEVEL 0 or 1): then nothing is filtered."""
+    return environ.get("TF_CPP_MIN_LOG_LEVEL") in SHOW_EVERYTHING
+
+
 def _import_tensorflow_quietly() -> None:
     if "tensorflow" in sys.modules:
         return
-    show_everything = os.environ.get("TF_CPP_MIN_LOG_LEVEL") in SHOW_EVERYTHING
+    show_everything = shows_everything()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's info and warning lines
     with contextlib.nullcontext() if show_everything else _native_stderr_filtered(), _without_matplotlib():
         import keras  # noqa: F401  (imports TensorFlow)

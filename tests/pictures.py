@@ -1,9 +1,10 @@
-"""Pictures the tests draw: a page with one large digit on it, and image files that are not right."""
+"""Pictures the tests draw: a page with one large digit on it, MNIST digits as scans, and image files that are not right."""
 
 import io
 import struct
 import zlib
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 PAPER, INK = 215, 35  # light grey paper, dark ink: a pen on paper under room light
@@ -44,3 +45,18 @@ def write_truncated_jpeg(path):
     page(mode="RGB").save(whole, format="JPEG", quality=90)
     path.write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
     return path
+
+
+def scan(digit, rng) -> Image.Image:
+    """An MNIST digit as a phone or scanner would see it written on paper: enlarged ×6-10, dark ink
+    on light grey paper, off-centre on a larger page, with sensor noise."""
+    scale = int(rng.integers(6, 11))
+    side = 28 * scale
+    ink = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BILINEAR), np.float32) / 255
+    height, width = side + rng.integers(40, 240, size=2)
+    paper, pen = rng.uniform(0.72, 0.9), rng.uniform(0.05, 0.3)
+    sheet = np.full((height, width), paper, np.float32)
+    top, left = rng.integers(0, height - side), rng.integers(0, width - side)
+    sheet[top : top + side, left : left + side] = paper * (1 - ink) + pen * ink
+    sheet += rng.normal(0, 0.03, sheet.shape)
+    return Image.fromarray((np.clip(sheet, 0, 1) * 255).round().astype(np.uint8))

@@ -48,6 +48,7 @@ def test_it_runs_offline_and_prints_the_scripts_figures(default_run, monkeypatch
         notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
     )
     monkeypatch.setenv("MNIST_DATA", MNIST_DATA)  # the kernel inherits this process's environment
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # as in Jupyter: pictures inline
     client.execute()
     errors = [
         (cell.source, output.get("ename"))

@@ -6,7 +6,7 @@ import runpy
 import numpy as np
 import pytest
 from conftest import MNIST_DATA, ROOT, clean_env, epoch_figures, needs_mnist, progress_counts, run_script
-from PIL import Image
+from pictures import scan
 
 import predict
 from mnist_helpers.mnist_data import describe, is_canonical
@@ -80,21 +80,6 @@ def test_the_posts_lines_pasted_in_give_the_same_figures(default_run, mnist, tmp
     result = lesson["train"](lesson["parse_args"](["--quiet"]), mnist)
     here, _ = default_run
     assert (result.test_loss, result.test_accuracy) == (here.test_loss, here.test_accuracy)
-
-
-def scan(digit, rng) -> Image.Image:
-    """An MNIST digit as a phone or scanner would see it written on paper: enlarged ×6-10, dark ink
-    on light grey paper, off-centre on a larger page, with sensor noise."""
-    scale = int(rng.integers(6, 11))
-    side = 28 * scale
-    ink = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BILINEAR), np.float32) / 255
-    height, width = side + rng.integers(40, 240, size=2)
-    paper, pen = rng.uniform(0.72, 0.9), rng.uniform(0.05, 0.3)
-    sheet = np.full((height, width), paper, np.float32)
-    top, left = rng.integers(0, height - side), rng.integers(0, width - side)
-    sheet[top : top + side, left : left + side] = paper * (1 - ink) + pen * ink
-    sheet += rng.normal(0, 0.03, sheet.shape)
-    return Image.fromarray((np.clip(sheet, 0, 1) * 255).round().astype(np.uint8))
 
 
 def test_photos_of_digits_read_within_2_points_of_mnist_itself(mnist, default_run, tmp_path, capsys):

@@ -1,0 +1,108 @@
+"""Make every picture and table the README shows, and the page's shipped weights, from the code as it is.
+
+    MNIST_DATA=/path/to/mnist python docs/make_pictures.py             # all (about 4 minutes on 2 cores)
+    MNIST_DATA=/path/to/mnist python docs/make_pictures.py run page    # some
+
+run          python mnist_learn.py --plots docs: the four pictures of the default run; its model's
+             weights go to web/weights.js (export_web.py), so the page ships the default run
+predict      docs/predict_seen.png: predict.py --show on an MNIST test digit rendered as a scan
+page         docs/web_page.png: web/index.html in headless Chromium with a 7 drawn on it
+experiments  python experiments.py: docs/experiment_*.png and the README's results table
+handwriting  the README's handwriting quality table (bench/handwriting.py)
+
+The tables go into README.md between their <!-- ... --> markers. Needs the test requirements
+(Playwright) and Debian's chromium for the page.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def python(*args, cwd=ROOT):
+    print("$ python", " ".join(map(str, args)), flush=True)
+    subprocess.run([sys.executable, *map(str, args)], check=True, cwd=cwd, env=dict(os.environ, MPLBACKEND="Agg"))
+
+
+def replace_in_readme(name: str, text: str) -> None:
+    """Put ``text`` between <!-- NAME --> and <!-- end NAME --> in README.md."""
+    readme = ROOT / "README.md"
+    pattern = re.compile(rf"(<!-- {name}: .*?-->\n).*?(<!-- end {name} -->)", re.S)
+    old = readme.read_text()
+    if not pattern.search(old):
+        raise SystemExit(f"README.md has no <!-- {name}: ... --> marker")
+    readme.write_text(pattern.sub(lambda m: m.group(1) + text.strip() + "\n" + m.group(2), old))
+
+
+def run(scratch: Path) -> None:
+    model = scratch / "mnist_model.keras"
+    python("mnist_learn.py", "--plots", DOCS, "--save-model", model, "--quiet")
+    python("export_web.py", "--model", model)
+
+
+def predict(scratch: Path) -> None:
+    import numpy as np
+    from pictures import scan
+
+    from mnist_helpers.cli import silent
+    from mnist_helpers.mnist_data import load_data
+
+    model = scratch / "mnist_model.keras"
+    if not model.exists():
+        python("mnist_learn.py", "--no-plots", "--save-model", model, "--quiet")
+    _, (x_test, _) = load_data(log=silent)
+    scan(x_test[0], np.random.default_rng(7)).save(scratch / "digit.jpg", quality=90)
+    python("predict.py", scratch / "digit.jpg", "--model", model, "--out", scratch)
+    shutil.copy(scratch / "digit_seen.png", DOCS / "predict_seen.png")
+
+
+def page(scratch: Path) -> None:
+    from playwright.sync_api import sync_playwright
+    from test_web import ARGS, CHROMIUM, SEVEN, Page
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        shown = Page(browser, ROOT / "web", width=1100)
+        shown.draw(SEVEN)
+        shown.page.screenshot(path=str(DOCS / "web_page.png"), full_page=True)
+        browser.close()
+    print(f"Wrote {DOCS / 'web_page.png'}")
+
+
+def experiments(scratch: Path) -> None:
+    out = scratch / "experiments"
+    python("experiments.py", "--quiet", "--out", out)
+    for name in ("normalize", "hidden"):
+        shutil.copy(out / f"{name}.png", DOCS / f"experiment_{name}.png")
+    replace_in_readme("experiments table", (out / "results.md").read_text())
+
+
+def handwriting(scratch: Path) -> None:
+    python("bench/handwriting.py", "--out", scratch / "handwriting.md")
+    replace_in_readme("handwriting table", (scratch / "handwriting.md").read_text())
+
+
+PARTS = {"run": run, "predict": predict, "page": page, "experiments": experiments, "handwriting": handwriting}
+
+
+def main():
+    names = sys.argv[1:] or list(PARTS)
+    unknown = [name for name in names if name not in PARTS]
+    if unknown or not os.environ.get("MNIST_DATA"):
+        raise SystemExit(__doc__)
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in names:
+            PARTS[name](Path(scratch))
+
+
+if __name__ == "__main__":
+    main()
