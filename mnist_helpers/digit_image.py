@@ -1,9 +1,28 @@
 """Turning a photo or scan of a handwritten digit into the 28×28 picture an MNIST network expects.
 
-MNIST digits are light ink on black, scaled so their longest side is 20 pixels and placed in a
-28×28 frame with their centre of mass in the middle. A phone photo is dark ink on light paper,
-at any size, anywhere in the frame. Without the same preparation a network trained on MNIST reads
-photos little better than chance; with it, about as well as MNIST's own test digits.
+MNIST's digits were scanned in black and white, scaled so their longest side is 20 pixels (which
+anti-aliased their edges) and placed in a 28×28 frame with their centre of mass in the middle; in
+the arrays the ink is the high values (strokes up to 1.0) on a background of 0. A phone photo is
+dark ink on light paper, with uneven light, at any size, anywhere in the frame, drawn with any pen.
+``to_mnist_digit`` prepares it as MNIST's digits were prepared, one step for each difference:
+
+1. **Ink, whatever the colours** (``ink_map``): greyscale; inverted when the paper is the lighter
+   part (most of a page is paper), so the ink is the high values.
+2. **The paper's own level, whatever the light**: a plane (a + bx + cy) fitted to the pixels that
+   are paper, and subtracted. It follows shadows and falling-off light across the
+   page, and, unlike a local minimum, it does not depend on how wide the strokes are: a broad marker
+   stays solid, not an outline.
+3. **Strokes at full strength, whatever the pen**: ink is scaled so the level inside a stroke (the
+   90th percentile of the stronger half of the ink) is 1; what is fainter than a quarter of it is
+   paper texture or noise and becomes 0.
+4. **Cropped to the ink**, found on a coarse copy where single specks of noise vanish.
+5. **MNIST's stroke weight**: the digit is scaled to 4 × 20 = 80 pixels on its longest side, its
+   stroke width measured there (twice the ink's area over its outline's length). Strokes thinner or
+   broader than MNIST's own (its 10th to 90th percentile at that scale, ``MNIST_STROKES``, measured on
+   its training digits by ``bench/handwriting.py --measure``) are thickened or thinned a pixel at a
+   time into that range. A thin pen and a broad marker both reach the network as MNIST-like strokes.
+6. **Longest side 20 pixels**, by averaging each 4 × 4 block (the anti-aliasing MNIST's scaling
+   gave its digits), then **centred by mass** in 28 × 28 with whole-pixel shifts, as MNIST.
 
     from mnist_helpers.digit_image import read_digit
     original, digit = read_digit("photo.jpg")   # digit: float32 (28, 28), 0 = paper, 1 = ink
@@ -13,17 +32,18 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import UserError
 
 DIGIT_BOX = 20  # MNIST scales each digit so its longest side fits 20 pixels ...
 FRAME = 28  # ... and centres it in a 28×28 frame
+FINE = 4  # stroke widths are measured and matched at 4 × 20 = 80 pixels
+MNIST_STROKES = (7.3, 14.1)  # MNIST's stroke widths there, 10th to 90th percentile (bench/handwriting.py --measure)
 WEAKEST_INK = 0.12  # less contrast than this between ink and paper (0-1) is a blank page
-NOISE_LEVEL = 0.25  # ink fainter than this share of the darkest stroke is paper texture or noise
+NOISE_LEVEL = 0.25  # ink fainter than this share of a stroke's own level is paper texture or noise
 WORKING_SIDE = 1024  # large photos are first reduced to this many pixels on their longest side
-PAPER_THUMBNAIL = 64  # the paper's level is measured on a thumbnail this many pixels long ...
-PAPER_WINDOW = 9  # ... as the faintest value within 9 pixels: wider than a pen stroke, narrower than shading
+COARSE_SIDE = 64  # the paper's level and the digit's extent are found on a copy this many pixels long
 
 
 def read_digit(path) -> tuple[Image.Image, np.ndarray]:
@@ -73,35 +93,141 @@ def preview(image: Image.Image, longest_side: int = 800) -> Image.Image:
 
 
 def to_mnist_digit(image: Image.Image, name: str = "the image") -> np.ndarray:
-    """The MNIST recipe: ink as light on black, cropped, longest side 20 px, centred by mass in 28×28."""
+    """The MNIST recipe (the module's docstring says why each step): float32 28×28, 0 = paper, 1 = ink."""
     ink = ink_map(image)
-    if ink.max() < WEAKEST_INK:
+    halved = resize(ink, 0.5) if min(ink.shape) > 8 else ink  # 2×2 averages: single noisy pixels do not count
+    if halved.max() < WEAKEST_INK:
         raise UserError(f"{name} shows no ink (the page looks blank); photograph a digit written in dark ink.")
-    stroke = float(np.median(ink[ink > ink.max() / 2]))  # the typical level inside a stroke
+    stroke = float(np.percentile(halved[halved > halved.max() / 2], 90))  # the level inside a stroke
     ink = np.clip((ink - NOISE_LEVEL * stroke) / ((1 - NOISE_LEVEL) * stroke), 0, 1)  # strokes 1, paper 0
-    rows, columns = np.nonzero(ink)
-    ink = ink[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]  # crop to the ink
-    return centre_by_mass(scale_longest_side(ink, DIGIT_BOX), FRAME)
+    top, bottom, left, right = ink_extent(ink)
+    strokes = with_stroke_width(fine_strokes(ink[top:bottom, left:right], FINE * DIGIT_BOX), *MNIST_STROKES)
+    return centre_by_mass(scale_longest_side(crop_to_ink(strokes), DIGIT_BOX), FRAME)
 
 
 def ink_map(image: Image.Image) -> np.ndarray:
-    """Float32 array, 0 where there is paper and up to 1 where there is ink, whatever the colours.
-
-    Greyscale first; the paper is whatever most of the picture is, so dark ink on light paper is
-    inverted and light chalk on a dark board is not. The paper's own level, including the gradual
-    shading of a photo, is measured locally and subtracted.
-    """
+    """Float32 array, 0 where there is paper and up to 1 where there is ink, whatever the colours and the light."""
     grey = grey_levels(image)  # 0 = black, 1 = white
     if grey.size > WORKING_SIDE**2:
         grey = resize(grey, WORKING_SIDE / max(grey.shape))
-    if np.median(grey) > 0.5:  # light paper: make the ink the bright part, as in MNIST
-        grey = 1 - grey
-    # The paper's level: the darkest nearby values, over windows wider than any pen stroke.
-    small = Image.fromarray(resize(grey, PAPER_THUMBNAIL / max(grey.shape)))
-    paper = small.filter(ImageFilter.MinFilter(PAPER_WINDOW)).resize(grey.shape[::-1], Image.Resampling.BILINEAR)
-    ink = np.clip(grey - np.asarray(paper), 0, 1)
-    # A 3×3 median drops single-pixel specks (sensor noise, JPEG ringing) but keeps strokes.
-    return np.asarray(Image.fromarray(ink).filter(ImageFilter.MedianFilter(3)))
+    coarse = resize(grey, min(1.0, COARSE_SIDE / max(grey.shape)))
+    residual = coarse - _fit_surface(coarse, np.ones(coarse.shape, bool))
+    if -np.percentile(residual, 0.5) > np.percentile(residual, 99.5):  # the marks are darker than the paper
+        grey, coarse = 1 - grey, 1 - coarse
+    return np.clip(grey - paper_level(coarse, grey.shape), 0, 1)
+
+
+def paper_level(coarse: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The paper's brightness at every pixel of a picture of ``shape``: a plane fitted to the paper's
+    pixels of its ``coarse`` copy. First guess: the darker 60% is paper; then the fit's own
+    residuals decide which pixels are paper (Otsu's split), and it is fitted again."""
+    paper = coarse <= np.percentile(coarse, 60)
+    for _ in range(2):
+        residual = coarse - _fit_surface(coarse, paper)
+        split = residual < _otsu(residual)
+        paper = split if split.sum() >= 3 else paper  # a blank, even page: every pixel stays paper
+    return _fit_surface(coarse, paper, shape)
+
+
+def _fit_surface(values: np.ndarray, where: np.ndarray, shape=None) -> np.ndarray:
+    """The plane a + bx + cy closest to ``values`` at ``where``, evaluated on a grid of ``shape``
+    (default: the values' own) spanning the same picture. A plane, not a curved surface: light falling
+    off across a page is a slope, and a curved surface could bend to fit a ring of ink (a tight "0")."""
+    y, x = (np.linspace(-1, 1, n, dtype=np.float32) for n in values.shape)
+    yy, xx = np.meshgrid(y, x, indexing="ij")
+    terms = np.stack([np.ones_like(xx), xx, yy], axis=-1)[where]
+    a, b, c = np.linalg.lstsq(terms, values[where], rcond=None)[0]
+    y, x = (np.linspace(-1, 1, n, dtype=np.float32) for n in (shape or values.shape))
+    return (a + b * x[None, :] + c * y[:, None]).astype(np.float32)
+
+
+def _otsu(values: np.ndarray) -> float:
+    """The level that best splits ``values`` into two groups (Otsu's method, on a 64-bin histogram)."""
+    if np.ptp(values) < 1e-6:  # all alike: nothing to split
+        return float(values.max()) + 1
+    counts, edges = np.histogram(values, bins=64)
+    centres = (edges[:-1] + edges[1:]) / 2
+    below = np.cumsum(counts)
+    mass = np.cumsum(counts * centres)
+    above = below[-1] - below
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = below * above * (mass / below - (mass[-1] - mass) / above) ** 2
+    return float(centres[int(np.nanargmax(between))])
+
+
+def ink_extent(ink: np.ndarray) -> tuple[int, int, int, int]:
+    """Top, bottom, left, right of the digit: the ink's box, found on a coarse copy where a stray speck
+    of noise averages away, then made exact within it."""
+    factor = min(1.0, COARSE_SIDE / max(ink.shape))
+    coarse = resize(ink, factor)
+    level = float(np.median(coarse[coarse > coarse.max() / 2]))
+    rows, columns = np.nonzero(coarse > level / 4)
+    scale = 1 / factor
+    top, bottom = int((rows.min() - 1) * scale), int(np.ceil((rows.max() + 2) * scale))
+    left, right = int((columns.min() - 1) * scale), int(np.ceil((columns.max() + 2) * scale))
+    top, left = max(top, 0), max(left, 0)
+    rows, columns = np.nonzero(ink[top:bottom, left:right] > 0.5)  # a soft edge ends where it is half ink
+    return top + rows.min(), top + rows.max() + 1, left + columns.min(), left + columns.max() + 1
+
+
+def fine_strokes(ink: np.ndarray, side: int) -> np.ndarray:
+    """The cropped digit at ``side`` pixels on its longest side. Reducing averages the pixels each new
+    pixel covers; strokes thinner than that are first reduced by taking each block's strongest pixel,
+    so that a fine pen stays a line at full strength rather than fading to grey."""
+    step = int(max(ink.shape) / side)
+    if step >= 2 and stroke_width(ink) < 2 * step:
+        ink = ink * _has_inky_neighbour(ink > 0)  # a lone pixel is noise, and the block's maximum would keep it
+        height, width = -(-ink.shape[0] // step) * step, -(-ink.shape[1] // step) * step
+        padded = np.zeros((height, width), np.float32)
+        padded[: ink.shape[0], : ink.shape[1]] = ink
+        ink = padded.reshape(height // step, step, width // step, step).max(axis=(1, 3))
+    return scale_longest_side(ink, side)
+
+
+def _has_inky_neighbour(mask: np.ndarray) -> np.ndarray:
+    around = np.pad(mask, 1)
+    height, width = mask.shape
+    shifted = [
+        around[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width] for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx
+    ]
+    return np.logical_or.reduce(shifted)
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """The strokes' typical width in pixels: twice their area over the length of their outline (for a
+    stroke of length L and width w: area L·w, outline about 2·L). The outline is counted along rows and
+    columns, which overcounts a slanted edge by 4/π on average; that is taken out."""
+    mask = ink > 0.5
+    edges = np.count_nonzero(mask[1:] != mask[:-1]) + np.count_nonzero(mask[:, 1:] != mask[:, :-1])
+    edges += np.count_nonzero(mask[[0, -1]]) + np.count_nonzero(mask[:, [0, -1]])  # the frame's own sides
+    return 2 * np.count_nonzero(mask) / max(edges * np.pi / 4, 1)
+
+
+def with_stroke_width(ink: np.ndarray, thinnest: float, broadest: float) -> np.ndarray:
+    """Thicken (dilate) strokes thinner than ``thinnest``, or thin (erode) strokes broader than ``broadest``,
+    a pixel on each side at a time, as near that width as whole pixels allow; strokes within MNIST's own
+    range are left as they are, and a digit is never eroded away."""
+    width = stroke_width(ink)
+    steps = int(round((width - min(max(width, thinnest), broadest)) / 2))
+    grow = steps < 0
+    ink = np.pad(ink, abs(steps) + 1) if grow else ink
+    for _ in range(abs(steps)):
+        around = np.pad(ink, 1)
+        shifted = [
+            around[1 + dy : around.shape[0] - 1 + dy, 1 + dx : around.shape[1] - 1 + dx]
+            for dy in (-1, 0, 1)
+            for dx in (-1, 0, 1)
+        ]
+        changed = np.maximum.reduce(shifted) if grow else np.minimum.reduce(shifted)
+        if changed.max() <= 0.5:
+            break
+        ink = changed
+    return ink
+
+
+def crop_to_ink(ink: np.ndarray) -> np.ndarray:
+    rows, columns = np.nonzero(ink > 0.02)
+    return ink[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
 
 
 def grey_levels(image: Image.Image) -> np.ndarray:
@@ -138,9 +264,9 @@ def resize(values: np.ndarray, factor: float, method=None) -> np.ndarray:
 
 
 def scale_longest_side(ink: np.ndarray, side: int) -> np.ndarray:
-    """Resize so the longer side is ``side`` pixels, keeping the aspect ratio, with anti-aliasing."""
-    scaled = resize(ink, side / max(ink.shape), Image.Resampling.LANCZOS)
-    return np.clip(scaled, 0, 1)  # Lanczos overshoots a little beside sharp edges
+    """Resize so the longer side is ``side`` pixels, keeping the aspect ratio: averaging the pixels each
+    new pixel covers when reducing (anti-aliasing), bilinear when enlarging."""
+    return np.clip(resize(ink, side / max(ink.shape)), 0, 1)
 
 
 def centre_by_mass(digit: np.ndarray, frame: int) -> np.ndarray:

@@ -6,6 +6,7 @@ mnist.py opens a window, and mnist.py only where Matplotlib has an interactive b
 """
 
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -218,6 +219,9 @@ def save_training_pictures(folder, history: dict, x_test, test_labels, probabili
     return paths
 
 
+TITLE_WIDTH = 90  # characters on one line of a picture's title
+
+
 def prediction_figure(name: str, original, seen, probabilities):
     """Predict.py's picture: the image as given (an 8-bit L, RGB or RGBA picture), the 28×28 digit
     the network saw, and its ten scores."""
@@ -225,7 +229,8 @@ def prediction_figure(name: str, original, seen, probabilities):
         1, 3, figsize=(13, 4.5), layout="constrained", width_ratios=[1.2, 1, 1.3]
     )
     best = int(np.argmax(probabilities))
-    figure.suptitle(f"{name}: the network reads {best} ({probabilities[best]:.1%})")
+    # The file's name, not its path; a long one wraps onto more lines rather than running off the picture.
+    figure.suptitle(textwrap.fill(f"{name}: the network reads {best} ({probabilities[best]:.1%})", TITLE_WIDTH))
     photo_ax.imshow(original, cmap="gray", vmin=0, vmax=255)  # the colour map is for greyscale; RGB shows as is
     photo_ax.set_title("the image")
     photo_ax.set_axis_off()

@@ -23,6 +23,9 @@ from mnist_helpers.errors import UserError
 from mnist_helpers.results_table import COLUMNS
 
 
+pytestmark = pytest.mark.xdist_group("experiments")  # one quick run for the module's tests
+
+
 def read_csv(folder):
     with open(folder / "results.csv", newline="") as file:
         reader = csv.DictReader(file)

@@ -199,3 +199,38 @@ def test_model_flag_needs_a_keras_file(photos, capsys):
     with pytest.raises(SystemExit) as raised:
         predict.parse_args([str(photos[0]), "--model", "model.h5"])
     assert raised.value.code == 2 and "must end in .keras" in capsys.readouterr().err
+
+
+def test_mnist_index_reads_a_test_digit_without_a_file(model, idx_folder, digits, tmp_path, capsys):
+    import keras
+
+    code, out, err = predict_here(
+        "--mnist-index", 3, "--mnist-index", 0, "--data", idx_folder, "--model", model, "--out", tmp_path, capsys=capsys
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"MNIST test digit 3 (label {digits['y_test'][3]}): ")
+    probabilities = keras.saving.load_model(model).predict(digits["x_test"][3].reshape(1, 784) / 255, verbose=0)[0]
+    assert lines[0].endswith(predict.guesses(probabilities))
+    assert f"what the network saw: {tmp_path / 'mnist_test_3_seen.png'}" in out
+    assert (tmp_path / "mnist_test_0_seen.png").exists()
+    with pytest.raises(UserError, match="--mnist-index 200 is past the last test digit; use 0 to 199"):
+        predict.main(["--mnist-index", "200", "--data", str(idx_folder), "--model", str(model)])
+    with pytest.raises(SystemExit):
+        predict.parse_args([])
+    assert "give at least one IMAGE, or --mnist-index N" in capsys.readouterr().err
+
+
+def test_show_titles_name_the_file_and_are_never_clipped(model, tmp_path, capsys):
+    from mnist_helpers import plotting
+
+    long_name = tmp_path / ("a-very-long-file-name-from-a-phone-" * 5 + ".png")
+    save(page("7"), long_name)
+    figure = plotting.prediction_figure(long_name.name, page("7"), np.zeros((28, 28)), np.full(10, 0.1))
+    title = figure._suptitle
+    assert str(tmp_path) not in title.get_text() and title.get_text().startswith("a-very-long")
+    figure.canvas.draw()
+    box = title.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= figure.bbox.width, (box, figure.bbox)
+    code, out, _ = predict_here(long_name, "--model", model, "--show", capsys=capsys)
+    assert code == 0 and f"{long_name}: " in out

@@ -17,9 +17,12 @@ from mnist_helpers.errors import UserError
 WEB = ROOT / "web"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements-dev.txt)")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="no chromium on PATH: install Debian's chromium (apt-get install chromium)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="no chromium on PATH: install Debian's chromium (apt-get install chromium)"
+    ),
+    pytest.mark.xdist_group("browser"),  # one browser for the module's tests
+]
 ARGS = [  # as root in a container, with no network: no sandbox, no background connections
     "--headless=new",
     "--no-sandbox",
@@ -219,3 +222,14 @@ def re_escape(text: str) -> str:
 def test_the_readme_screenshot_is_a_real_page():
     with Image.open(ROOT / "docs" / "web_page.png") as image:
         assert image.width >= 800 and np.asarray(image.convert("L")).std() > 20
+
+
+def test_a_small_drawing_is_thinned_as_digit_image_does(browser, tmp_path):
+    """Drawn small, the pen's strokes are broad for the digit: page and Python thin them alike."""
+    page = Page(browser, WEB)
+    page.draw([[(0.4 + 0.2 * x, 0.35 + 0.3 * y) for x, y in stroke] for stroke in SEVEN])
+    png = page.page.evaluate("() => document.getElementById('pad').toDataURL('image/png')")
+    (tmp_path / "pad.png").write_bytes(base64.b64decode(png.split(",", 1)[1]))
+    _, python_digit = read_digit(tmp_path / "pad.png")
+    difference = np.abs(np.array(page.state()["seen"]).reshape(28, 28) - python_digit).mean()
+    assert difference < 0.05, difference

@@ -48,7 +48,101 @@ function forward(pixels) {
   return { hidden, probabilities };
 }
 
-// ---- Preparing a drawing as MNIST's digits were prepared -----------------------------------------
+// ---- Preparing a drawing as MNIST's digits were prepared (as mnist_helpers/digit_image.py does) ----
+
+const FINE = 4;                       // stroke widths are measured and matched at 4 × 20 = 80 pixels
+const MNIST_STROKES = [7.3, 14.1];    // MNIST's stroke widths there, 10th to 90th percentile
+
+// values (width × height) averaged into a picture of newWidth × newHeight: each new pixel is the mean of
+// the old pixels it covers.
+function areaResize(values, width, height, newWidth, newHeight) {
+  const out = new Float32Array(newWidth * newHeight);
+  for (let y = 0; y < newHeight; y++) {
+    const y0 = (y * height) / newHeight, y1 = ((y + 1) * height) / newHeight;
+    for (let x = 0; x < newWidth; x++) {
+      const x0 = (x * width) / newWidth, x1 = ((x + 1) * width) / newWidth;
+      let sum = 0, area = 0;
+      for (let sy = Math.floor(y0); sy < Math.ceil(y1); sy++) {
+        const wy = Math.min(sy + 1, y1) - Math.max(sy, y0);
+        for (let sx = Math.floor(x0); sx < Math.ceil(x1); sx++) {
+          const wx = Math.min(sx + 1, x1) - Math.max(sx, x0);
+          sum += values[sy * width + sx] * wx * wy;
+          area += wx * wy;
+        }
+      }
+      out[y * newWidth + x] = sum / area;
+    }
+  }
+  return out;
+}
+
+// The part of values (width × height) where it is above level: [values, width, height].
+function cropAbove(values, width, height, level) {
+  let x0 = width, y0 = height, x1 = -1, y1 = -1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (values[y * width + x] > level) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+    }
+  }
+  const w = x1 - x0 + 1, h = y1 - y0 + 1, out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) out.set(values.subarray((y0 + y) * width + x0, (y0 + y) * width + x0 + w), y * w);
+  return [out, w, h];
+}
+
+function scaleLongestSide([values, width, height], side) {
+  const factor = side / Math.max(width, height);
+  const w = Math.max(1, Math.round(width * factor)), h = Math.max(1, Math.round(height * factor));
+  return [areaResize(values, width, height, w, h), w, h];
+}
+
+// Twice the strokes' area over their outline's length, the outline counted along rows and columns.
+function strokeWidth([values, width, height]) {
+  let area = 0, edges = 0;
+  const ink = (x, y) => x >= 0 && y >= 0 && x < width && y < height && values[y * width + x] > 0.5;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (ink(x, y)) area++;
+      if (ink(x, y) !== ink(x + 1, y) && x + 1 < width) edges++;
+      if (ink(x, y) !== ink(x, y + 1) && y + 1 < height) edges++;
+    }
+  }
+  for (let x = 0; x < width; x++) edges += ink(x, 0) + ink(x, height - 1);
+  for (let y = 0; y < height; y++) edges += ink(0, y) + ink(width - 1, y);
+  return (2 * area) / Math.max((edges * Math.PI) / 4, 1);
+}
+
+// Strokes thinner or broader than MNIST's own, thickened or thinned a pixel on each side at a time.
+function withStrokeWidth(picture) {
+  const width = strokeWidth(picture);
+  const steps = Math.round((width - Math.min(Math.max(width, MNIST_STROKES[0]), MNIST_STROKES[1])) / 2);
+  if (steps === 0) return picture;
+  const grow = steps < 0, pad = grow ? Math.abs(steps) + 1 : 0;
+  let [values, w, h] = picture;
+  let current = new Float32Array((w + 2 * pad) * (h + 2 * pad));
+  for (let y = 0; y < h; y++) current.set(values.subarray(y * w, (y + 1) * w), (y + pad) * (w + 2 * pad) + pad);
+  w += 2 * pad; h += 2 * pad;
+  for (let step = 0; step < Math.abs(steps); step++) {
+    const next = new Float32Array(w * h);
+    let top = 0;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        let v = grow ? 0 : 1;
+        for (let dy = -1; dy <= 1; dy++) {
+          for (let dx = -1; dx <= 1; dx++) {
+            const yy = y + dy, xx = x + dx;
+            const n = yy >= 0 && xx >= 0 && yy < h && xx < w ? current[yy * w + xx] : 0;
+            v = grow ? Math.max(v, n) : Math.min(v, n);
+          }
+        }
+        next[y * w + x] = v;
+        top = Math.max(top, v);
+      }
+    }
+    if (top <= 0.5) break;  // never erase a digit
+    current = next;
+  }
+  return [current, w, h];
+}
 
 // ink: Float32Array of width × height, 0 = paper, 1 = ink. Returns 784 values, or null for no ink.
 function prepare(ink, width, height) {
@@ -56,37 +150,12 @@ function prepare(ink, width, height) {
   for (const v of ink) top = Math.max(top, v);
   if (top < WEAKEST_INK) return null;
   const strong = Array.from(ink).filter((v) => v > top / 2).sort((a, b) => a - b);
-  const stroke = strong[Math.floor(strong.length / 2)];  // the typical level inside a stroke
-  const level = new Float32Array(ink.length);
-  let x0 = width, y0 = height, x1 = -1, y1 = -1;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const v = Math.min(Math.max((ink[y * width + x] - NOISE_LEVEL * stroke) / ((1 - NOISE_LEVEL) * stroke), 0), 1);
-      level[y * width + x] = v;
-      if (v > 0) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
-    }
-  }
-  // Crop to the ink, then scale its longest side to 20 pixels, averaging the pixels each covers.
-  const cw = x1 - x0 + 1, ch = y1 - y0 + 1;
-  const factor = DIGIT_BOX / Math.max(cw, ch);
-  const sw = Math.max(1, Math.round(cw * factor)), sh = Math.max(1, Math.round(ch * factor));
-  const small = new Float32Array(sw * sh);
-  for (let y = 0; y < sh; y++) {
-    const fy0 = y0 + (y * ch) / sh, fy1 = y0 + ((y + 1) * ch) / sh;
-    for (let x = 0; x < sw; x++) {
-      const fx0 = x0 + (x * cw) / sw, fx1 = x0 + ((x + 1) * cw) / sw;
-      let sum = 0, area = 0;
-      for (let sy = Math.floor(fy0); sy < Math.ceil(fy1); sy++) {
-        const wy = Math.min(sy + 1, fy1) - Math.max(sy, fy0);
-        for (let sx = Math.floor(fx0); sx < Math.ceil(fx1); sx++) {
-          const wx = Math.min(sx + 1, fx1) - Math.max(sx, fx0);
-          sum += level[sy * width + sx] * wx * wy;
-          area += wx * wy;
-        }
-      }
-      small[y * sw + x] = sum / area;
-    }
-  }
+  const stroke = strong[Math.floor(0.9 * (strong.length - 1))];  // the level inside a stroke
+  const level = ink.map((v) => Math.min(Math.max((v - NOISE_LEVEL * stroke) / ((1 - NOISE_LEVEL) * stroke), 0), 1));
+  // Cropped where the ink is at least half strength, at 80 pixels, strokes into MNIST's range of widths,
+  // then longest side 20 pixels.
+  const fine = withStrokeWidth(scaleLongestSide(cropAbove(level, width, height, 0.5), FINE * DIGIT_BOX));
+  const [small, sw, sh] = scaleLongestSide(cropAbove(fine[0], fine[1], fine[2], 0.02), DIGIT_BOX);
   // Paste it into 28 × 28 with its centre of mass in the middle (whole-pixel shifts, as MNIST).
   let mass = 0, my = 0, mx = 0;
   for (let y = 0; y < sh; y++) {

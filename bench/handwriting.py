@@ -1,0 +1,252 @@
+"""How well predict.py reads handwriting: MNIST test digits rendered as photos of many pens and papers.
+
+    MNIST_DATA=/path/to/mnist python bench/handwriting.py [--out table.md]   # the README's table
+    MNIST_DATA=/path/to/mnist python bench/handwriting.py --measure          # MNIST's own stroke width
+
+The same 500 test digits (a fixed seed) are rendered once per condition (the present scan as JPEG,
+as tests/test_real_mnist.py has always drawn it), prepared by mnist_helpers/digit_image.py and read
+by the default run's model; each row is compared with the
+same model on the raw 28×28 digits. tests/test_real_mnist.py runs the same table and checks its goals.
+"""
+
+import argparse
+import io
+import os
+import sys
+import time
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from mnist_helpers.digit_image import FINE, DIGIT_BOX, crop_to_ink, scale_longest_side, stroke_width, to_mnist_digit  # noqa: E402
+
+COUNT, SEED = 500, 2026
+SCALE = 10  # the digits are drawn 10 times MNIST's size: 280 pixels for 28
+
+
+def skeleton(digit: np.ndarray, side: int) -> np.ndarray:
+    """The digit's strokes thinned to 1-pixel lines (Zhang and Suen's thinning), at side × side."""
+    image = np.pad(np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BILINEAR)) > 127, 1)
+    while True:
+        changed = False
+        for step in (0, 1):
+            p = [
+                np.roll(np.roll(image, -dy, 0), -dx, 1)
+                for dy, dx in ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
+            ]  # P2 ... P9
+            neighbours = sum(q.astype(int) for q in p)
+            transitions = sum((~p[i] & p[(i + 1) % 8]).astype(int) for i in range(8))
+            if step == 0:
+                edge = ~(p[0] & p[2] & p[4]) & ~(p[2] & p[4] & p[6])
+            else:
+                edge = ~(p[0] & p[2] & p[6]) & ~(p[0] & p[4] & p[6])
+            remove = image & (neighbours >= 2) & (neighbours <= 6) & (transitions == 1) & edge
+            if remove.any():
+                image &= ~remove
+                changed = True
+        if not changed:
+            return image[1:-1, 1:-1]
+
+
+THINNED_AT = 112  # the skeleton is found at 4 times MNIST's size, then drawn at SCALE × it
+
+
+def pen_strokes(digit: np.ndarray, width: float) -> np.ndarray:
+    """The digit thinned to its skeleton and redrawn along it with a pen ``width`` pixels wide, at SCALE ×
+    its size: a thin pen."""
+    lines = skeleton(digit, THINNED_AT)
+    side, step = 28 * SCALE, 28 * SCALE / THINNED_AT
+    picture = Image.new("L", (side, side), 0)
+    draw = ImageDraw.Draw(picture)
+    for y, x in zip(*np.nonzero(lines)):
+        cy, cx = (y + 0.5) * step, (x + 0.5) * step
+        for dy, dx in ((0, 1), (1, -1), (1, 0), (1, 1)):
+            if 0 <= y + dy < THINNED_AT and 0 <= x + dx < THINNED_AT and lines[y + dy, x + dx]:
+                draw.line((cx, cy, cx + dx * step, cy + dy * step), fill=255, width=max(1, round(width)))
+    return np.asarray(picture, np.float32) / 255
+
+
+def marker_strokes(digit: np.ndarray, width: float) -> np.ndarray:
+    """The digit at SCALE × its size with its strokes dilated to about ``width`` pixels: a broad marker.
+    Dilation by blurring the strokes and keeping all the blur reaches."""
+    ink = enlarged(digit) > 0.5
+    grow = max(0.0, float(width - stroke_width(ink)) / 2)
+    blurred = Image.fromarray((ink * 255).astype(np.uint8)).filter(ImageFilter.BoxBlur(grow))
+    return (np.asarray(blurred, np.float32) > 255 * 0.02).astype(np.float32)
+
+
+def enlarged(digit: np.ndarray, size: int = 28 * SCALE, blur: float = 0) -> np.ndarray:
+    picture = Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR)
+    if blur:
+        picture = picture.filter(ImageFilter.GaussianBlur(blur))
+    return np.asarray(picture, np.float32) / 255
+
+
+def on_paper(ink: np.ndarray, rng, margin=(20, 120), shadow: bool = False) -> Image.Image:
+    """Ink (0-1) as dark ink on light grey paper, off-centre on a larger page, with sensor noise."""
+    side_y, side_x = ink.shape
+    height, width = side_y + int(rng.integers(*margin)), side_x + int(rng.integers(*margin))
+    paper, pen = rng.uniform(0.72, 0.9), rng.uniform(0.05, 0.3)
+    sheet = np.full((height, width), paper, np.float32)
+    top, left = int(rng.integers(0, height - side_y + 1)), int(rng.integers(0, width - side_x + 1))
+    sheet[top : top + side_y, left : left + side_x] = paper * (1 - ink) + pen * ink
+    if shadow:  # the light falls off across the page: a third as bright at the far edge
+        sheet *= np.linspace(1.0, 0.35, width, dtype=np.float32)[None, :]
+    sheet += rng.standard_normal(sheet.shape, dtype=np.float32) * 0.03
+    return Image.fromarray((np.clip(sheet, 0, 1) * 255).round().astype(np.uint8))
+
+
+def as_jpeg(picture: Image.Image) -> Image.Image:
+    """The picture saved as a JPEG (quality 85, a phone's) and opened again."""
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=85)
+    return Image.open(io.BytesIO(buffer.getvalue()))
+
+
+def tight(ink: np.ndarray) -> np.ndarray:
+    """The page cut so the digit fills 90% of it."""
+    rows, columns = np.nonzero(ink > 0.1)
+    side = max(rows.max() - rows.min(), columns.max() - columns.min()) + 1
+    pad = int(side / 0.9 - side) // 2
+    cy, cx = (rows.min() + rows.max()) // 2, (columns.min() + columns.max()) // 2
+    half = side // 2 + pad
+    padded = np.pad(ink, half)
+    return padded[cy : cy + 2 * half, cx : cx + 2 * half]
+
+
+def small(digit: np.ndarray, size: int) -> np.ndarray:
+    """The digit reduced to size × size: a soft, low-resolution scan of it."""
+    return np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BOX))
+
+
+CONDITIONS = {  # name: what it is, how to draw one digit
+    "scan": ("the present scan: enlarged 6-10×, off-centre on a larger page, noise", None),
+    "broad marker": (
+        "strokes dilated to about a fifth of the digit's height",
+        lambda digit, rng: on_paper(marker_strokes(digit, 0.2 * 20 * SCALE), rng),
+    ),
+    "thin pen": (
+        "strokes thinned to 1-2 pixels at 10× enlargement",
+        lambda digit, rng: on_paper(pen_strokes(digit, rng.uniform(1, 2)), rng),
+    ),
+    "tight crop": (
+        "the digit fills 90% of the picture",
+        lambda digit, rng: on_paper(tight(enlarged(digit)), rng, margin=(0, 1)),
+    ),
+    "soft 16 × 16": (
+        "reduced to 16 × 16, enlarged with blur",
+        lambda digit, rng: on_paper(enlarged(small(digit, 16), blur=SCALE * 28 / 16 / 2), rng),
+    ),
+    "soft 8 × 8": (
+        "reduced to 8 × 8, enlarged with blur",
+        lambda digit, rng: on_paper(enlarged(small(digit, 8), blur=SCALE * 28 / 8 / 2), rng),
+    ),
+    "uneven light": (
+        "a shadow across the page: a third as bright at the far edge",
+        lambda digit, rng: on_paper(enlarged(digit), rng, shadow=True),
+    ),
+}
+
+
+def unprepared_small(digit: np.ndarray, size: int) -> np.ndarray:
+    """The raw digit reduced and enlarged the same way, given to the network with no preparation."""
+    return enlarged(small(digit, size), size=28, blur=28 / size / 2)
+
+
+def unprepared_thinned(digit: np.ndarray) -> np.ndarray:
+    """The digit thinned as the thin pen's is, redrawn at MNIST's own stroke width (2.5 pixels at 28) and
+    given to the network at 28 × 28 with no preparation: what the thinning alone leaves of the digit."""
+    return np.asarray(Image.fromarray(pen_strokes(digit, 2.5 * SCALE)).resize((28, 28), Image.Resampling.BOX))
+
+
+def chosen_digits(x_test, y_test, count: int = COUNT, seed: int = SEED):
+    """The same ``count`` test digits every time: (digits, labels)."""
+    chosen = np.random.default_rng(seed).choice(len(x_test), count, replace=False)
+    return x_test[chosen], y_test[chosen]
+
+
+def accuracy(model, digits: list, labels) -> float:
+    scores = model.predict(np.stack(digits).reshape(len(digits), 784).astype(np.float32), verbose=0)
+    return float(np.mean(scores.argmax(axis=1) == labels))
+
+
+def quality_row(model, name: str, digits, labels, seed: int = SEED) -> dict:
+    """One condition: the digits drawn that way and prepared by digit_image.py, read by ``model``, against
+    the same digits raw (and, for the soft and thin rows, given to it the same way with no preparation)."""
+    from pictures import scan  # the present scan, as tests/test_real_mnist.py has always drawn it
+
+    what, draw = CONDITIONS[name]
+    rng = np.random.default_rng(seed)  # the same pages whatever the preparation does
+    started = time.perf_counter()
+    pictures = [as_jpeg(scan(digit, rng)) if draw is None else draw(digit, rng) for digit in digits]
+    row = {"condition": name, "what": what, "prepared": accuracy(model, [to_mnist_digit(p) for p in pictures], labels)}
+    row["raw"] = accuracy(model, [digit / np.float32(255) for digit in digits], labels)
+    if name.startswith("soft "):
+        size = int(name.split()[1])
+        row["unprepared"] = accuracy(model, [unprepared_small(digit, size) for digit in digits], labels)
+    if name == "thin pen":
+        row["unprepared"] = accuracy(model, [unprepared_thinned(digit) for digit in digits], labels)
+    row["seconds"] = time.perf_counter() - started
+    return row
+
+
+def quality_table(model, x_test, y_test, count: int = COUNT, seed: int = SEED) -> list[dict]:
+    """One row per condition, on the same ``count`` test digits."""
+    digits, labels = chosen_digits(x_test, y_test, count, seed)
+    return [quality_row(model, name, digits, labels, seed) for name in CONDITIONS]
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = [
+        "| condition | what it is | prepared by predict.py | raw 28 × 28 | the same digits, unprepared |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        unprepared = f"{row['unprepared']:.1%}" if "unprepared" in row else "–"
+        lines.append(
+            f"| {row['condition']} | {row['what']} | {row['prepared']:.1%} | {row['raw']:.1%} | {unprepared} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def measure_mnist(x_train, count: int = 3000) -> list[float]:
+    """MNIST's stroke widths at 4 × 20 pixels (10th, 50th, 90th percentile), measured as digit_image.py
+    measures a photo's."""
+    widths = []
+    for digit in x_train[:count]:
+        fine = scale_longest_side(crop_to_ink(digit.astype(np.float32) / 255), FINE * DIGIT_BOX)
+        widths.append(stroke_width(fine))
+    return list(np.percentile(widths, [10, 50, 90]))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", help="also write the table to this file")
+    parser.add_argument("--measure", action="store_true", help="print MNIST's stroke width and stop")
+    args = parser.parse_args()
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+    from mnist_helpers.cli import silent
+    from mnist_helpers.mnist_data import load_data
+
+    (x_train, _), (x_test, y_test) = load_data(log=silent)
+    if args.measure:
+        low, middle, high = measure_mnist(x_train)
+        print(
+            f"MNIST's stroke widths at {FINE * DIGIT_BOX} pixels: 10th percentile {low:.1f}, median {middle:.1f}, 90th {high:.1f}"
+        )
+        return
+    import mnist_learn
+
+    result = mnist_learn.train(mnist_learn.parse_args(["--quiet"]), ((x_train, _), (x_test, y_test)))
+    rows = quality_table(result.model, x_test, y_test)
+    table = markdown(rows)
+    print(table)
+    print(f"{sum(row['seconds'] for row in rows):.1f} s to draw and prepare {len(rows) * COUNT} pictures")
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as file:
+            file.write(table)
+
+
+if __name__ == "__main__":
+    main()
