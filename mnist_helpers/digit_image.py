@@ -205,19 +205,16 @@ def stroke_width(ink: np.ndarray) -> float:
 
 def with_stroke_width(ink: np.ndarray, thinnest: float, broadest: float) -> np.ndarray:
     """Thicken (dilate) strokes thinner than ``thinnest``, or thin (erode) strokes broader than ``broadest``,
-    a pixel on each side at a time, as near that width as whole pixels allow; strokes within MNIST's own
-    range are left as they are, and a digit is never eroded away."""
-    width = stroke_width(ink)
-    steps = int(round((width - min(max(width, thinnest), broadest)) / 2))
-    grow = steps < 0
-    ink = np.pad(ink, abs(steps) + 1) if grow else ink
-    for _ in range(abs(steps)):
-        around = np.pad(ink, 1)
-        shifted = [
-            around[1 + dy : around.shape[0] - 1 + dy, 1 + dx : around.shape[1] - 1 + dx]
-            for dy in (-1, 0, 1)
-            for dx in (-1, 0, 1)
-        ]
+    a pixel on each side at a time, measuring again after each step, until they are within that range;
+    strokes within MNIST's own range are left as they are, and a digit is never eroded away."""
+    grow, shrink = stroke_width(ink) < thinnest, stroke_width(ink) > broadest
+    for _ in range(max(ink.shape) // 2):
+        width = stroke_width(ink)
+        if (grow and width >= thinnest) or (shrink and width <= broadest) or not (grow or shrink):
+            break
+        around = np.pad(ink, 2 if grow else 1)  # growing: room for the strokes to grow into
+        height, width_ = around.shape[0] - 2, around.shape[1] - 2
+        shifted = [around[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width_] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
         changed = np.maximum.reduce(shifted) if grow else np.minimum.reduce(shifted)
         if changed.max() <= 0.5:
             break

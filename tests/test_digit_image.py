@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from pictures import PAPER, page, save, write_bomb, write_truncated_jpeg
 
+from mnist_helpers import digit_image
 from mnist_helpers.digit_image import open_image, read_digit, to_mnist_digit
 from mnist_helpers.errors import UserError
 
@@ -141,3 +142,45 @@ def test_blank_page_is_not_guessed():
     blank = Image.fromarray(np.clip(values + rng.normal(0, 6, values.shape), 0, 255).astype(np.uint8))
     with pytest.raises(UserError, match=r"scan\.jpg shows no ink"):
         to_mnist_digit(blank, name="scan.jpg")
+
+
+# Any pen (issue: broad markers, thin pens, soft scans).
+
+
+def pen_drawing(width: int, side: int = 1000) -> Image.Image:
+    """A 9 drawn with a round pen ``width`` pixels wide on a side × side page of light paper."""
+    image = Image.new("L", (side, side), 215)
+    draw = ImageDraw.Draw(image)
+    s = side / 1000
+    draw.ellipse((350 * s, 200 * s, 650 * s, 480 * s), outline=35, width=width)
+    draw.line((650 * s, 340 * s, 620 * s, 800 * s), fill=35, width=width)
+    return image
+
+
+def test_a_broad_marker_stays_solid():
+    """A stroke wider than any local window: the old local paper estimate hollowed it into an outline."""
+    image = Image.new("L", (800, 800), 215)
+    ImageDraw.Draw(image).rectangle((330, 100, 470, 700), fill=35)  # a "1" a fifth as wide as it is tall
+    digit = to_mnist_digit(image.filter(ImageFilter.GaussianBlur(4)))
+    columns = np.nonzero(digit[14] > 0.5)[0]
+    assert len(columns) >= 2 and (digit[14, columns.min() : columns.max() + 1] > 0.9).all(), digit[14]
+
+
+def test_a_thin_pen_reaches_the_network_as_strongly_as_a_normal_one():
+    thin, normal = to_mnist_digit(pen_drawing(7)), to_mnist_digit(pen_drawing(60))
+    assert thin.max() > 0.95
+    assert 0.7 < thin.sum() / normal.sum() < 1.4, (thin.sum(), normal.sum())
+    assert np.abs(thin - normal).mean() < 0.1
+
+
+def test_stroke_width_is_brought_into_mnists_range():
+    """Measured at 80 pixels, as MNIST's digits were measured for MNIST_STROKES."""
+    low, high = digit_image.MNIST_STROKES
+    for width in (1, 3, 30, 40):
+        bar = np.zeros((80, 80), np.float32)
+        bar[:, 40 - width // 2 : 40 - width // 2 + width] = 1
+        adjusted = digit_image.stroke_width(digit_image.with_stroke_width(bar, low, high))
+        assert low - 3 <= adjusted <= high + 3, (width, adjusted)  # within one step (2 pixels, measured 2.5)
+    untouched = np.zeros((80, 80), np.float32)
+    untouched[:, 35:45] = 1
+    assert np.array_equal(digit_image.with_stroke_width(untouched, low, high), untouched)
