@@ -39,11 +39,12 @@ def is_startup_noise(line: str) -> bool:
 
 
 @contextlib.contextmanager
-def _native_stderr_filtered():
-    """Capture file descriptor 2 (C++ code writes there directly), then replay what is not noise."""
+def native_stderr(into: list):
+    """Collect what is written to file descriptor 2 in the block (Python's logging and C++ code alike,
+    which writes there directly) and append it to ``into``. Ctrl-C meanwhile still reaches the terminal."""
     sys.stderr.flush()
     saved = os.dup(2)
-    cli.stderr_fd = saved  # Ctrl-C meanwhile still reaches the terminal
+    cli.stderr_fd = saved
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
@@ -54,9 +55,20 @@ def _native_stderr_filtered():
             cli.stderr_fd = 2
             os.close(saved)
             capture.seek(0)
-            lines = capture.read().decode(errors="replace").splitlines(keepends=True)
-            sys.stderr.write("".join(line for line in lines if not is_startup_noise(line)))
-            sys.stderr.flush()
+            into.append(capture.read().decode(errors="replace"))
+
+
+@contextlib.contextmanager
+def _native_stderr_filtered():
+    """Capture file descriptor 2, then replay what is not noise."""
+    captured = []
+    try:
+        with native_stderr(captured):
+            yield
+    finally:
+        lines = "".join(captured).splitlines(keepends=True)
+        sys.stderr.write("".join(line for line in lines if not is_startup_noise(line)))
+        sys.stderr.flush()
 
 
 def shows_everything(environ=os.environ) -> bool:

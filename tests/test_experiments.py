@@ -5,13 +5,11 @@ import contextlib
 import csv
 import io
 import math
-import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
@@ -20,6 +18,7 @@ from conftest import ROOT, TRAIN_COUNT, clean_env, train_here
 import experiments
 from experiments import EXPERIMENTS
 from mnist_helpers.errors import UserError
+from mnist_helpers.keras_setup import native_stderr
 from mnist_helpers.results_table import COLUMNS
 
 
@@ -38,23 +37,6 @@ def run_here(*args) -> str:
     with contextlib.redirect_stdout(printed):
         experiments.main([str(arg) for arg in args])
     return printed.getvalue()
-
-
-@contextlib.contextmanager
-def native_stderr(into: list):
-    """Collect what is written to file descriptor 2 in the block (Python's logging and TensorFlow's C++ alike)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            into.append(capture.read().decode(errors="replace"))
 
 
 CHOSEN = ("batch", "validation", "lecun")  # 4 runs: one shared by two experiments, one held-out, 800 units

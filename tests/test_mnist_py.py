@@ -47,19 +47,24 @@ def test_the_picture_is_written_in_the_format_its_name_says(idx_folder, tmp_path
         assert target.read_bytes()[:5] in (b"%PDF-", b"<?xml")
 
 
+def listing_imports(idx_folder, tmp_path) -> list[str]:
+    """`python mnist.py` on the synthetic digits, with -X importtime: each import reported on stderr as it ends."""
+    return [
+        sys.executable,
+        "-X",
+        "importtime",
+        str(ROOT / "mnist.py"),
+        "--data",
+        str(idx_folder),
+        "--save",
+        str(tmp_path / "d.png"),
+    ]
+
+
 def test_does_not_import_tensorflow_or_keras(idx_folder, tmp_path):
     """-X importtime lists every module the run imported, on stderr."""
     result = subprocess.run(
-        [
-            sys.executable,
-            "-X",
-            "importtime",
-            str(ROOT / "mnist.py"),
-            "--data",
-            str(idx_folder),
-            "--save",
-            str(tmp_path / "d.png"),
-        ],
+        listing_imports(idx_folder, tmp_path),
         capture_output=True,
         text=True,
         env=clean_env(),
@@ -108,16 +113,7 @@ def test_ctrl_c_in_the_first_moments_says_interrupted(idx_folder, tmp_path, mome
     """-X importtime says on stderr when each import is done: Ctrl-C comes right after the script's first
     line (while NumPy and Matplotlib still load), or a little later."""
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-X",
-            "importtime",
-            str(ROOT / "mnist.py"),
-            "--data",
-            str(idx_folder),
-            "--save",
-            str(tmp_path / "d.png"),
-        ],
+        listing_imports(idx_folder, tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
