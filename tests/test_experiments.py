@@ -134,11 +134,13 @@ def test_rerunning_an_experiment_replaces_only_its_rows(quick, idx_folder, tmp_p
     assert "1 runs in" in printed
 
 
-def test_interrupted_run_keeps_the_finished_rows(idx_folder, tmp_path):
+def test_interrupted_run_keeps_the_finished_rows(idx_folder, tmp_path_factory):
+    """Ctrl-C between runs: the finished rows stay, nothing half-written, nothing left in the temp folder."""
+    tmp_path, temporary = tmp_path_factory.mktemp("out"), tmp_path_factory.mktemp("tmp")
     command = [sys.executable, str(ROOT / "experiments.py"), "normalize", "--quick", "--quiet"]
     process = subprocess.Popen(
         [*command, "--data", str(idx_folder), "--out", str(tmp_path)],
-        env=clean_env(),
+        env=clean_env(TMPDIR=temporary),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -153,6 +155,24 @@ def test_interrupted_run_keeps_the_finished_rows(idx_folder, tmp_path):
     _, rows = read_csv(tmp_path)
     assert 1 <= len(rows) < 4 and rows[0]["setting"] == "quick: raw, 2 × 10"
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []  # no half-written files
+    assert [path.name for path in temporary.iterdir()] == []  # no copy of the data behind
+
+
+def test_ctrl_c_while_tensorflow_loads_says_interrupted(idx_folder, tmp_path):
+    """experiments.py reads the data, then imports TensorFlow (its start-up log captured): Ctrl-C then."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "experiments.py"), "--quick", "--data", str(idx_folder), "--out", str(tmp_path)],
+        env=clean_env(PYTHONUNBUFFERED=1),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline().startswith("Data: ")
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert "normalize 1/4" not in stdout, "TensorFlow had loaded: the signal came too late to test the import"
+    assert process.returncode == 130 and stderr == "\nInterrupted.\n", stderr
 
 
 def test_list_names_every_experiment(capsys):

@@ -17,7 +17,7 @@ from mnist_helpers.errors import UserError
 def test_writes_the_digit_picture_in_the_current_folder(idx_folder, tmp_path):
     """End to end, as a reader runs it: exit code, output, the file and nothing else."""
     result = run_script("mnist.py", "--data", idx_folder, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0 and result.stderr == "", result.stderr  # no warnings
     assert "train_images  3     (600, 28, 28)  uint8  0 to 255" in result.stdout
     assert "test_labels   1     (200,)" in result.stdout
     picture = tmp_path / "mnist_digits.png"
