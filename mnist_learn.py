@@ -109,9 +109,8 @@ def parse_args(argv=None):
 def main(argv=None):
     settings = parse_args(argv)
     lesson_cli.check_outputs(settings)  # output folders first, not after minutes of training
-    data = load_data(settings.data, log=lesson_cli.printer(settings.quiet))
-    result = train(settings, data)
-    lesson_cli.report_results(settings, result, data)
+    result = train(settings)
+    lesson_cli.report_results(settings, result)
 
 
 if __name__ == "__main__":
