@@ -88,7 +88,13 @@ def constants_and_imports(source: str) -> tuple[str, str]:
     constants = [line for line in lines if CONSTANT.match(line)]
     constants.insert(constants.index(next(line for line in constants if line.startswith("HIDDEN_UNITS"))) + 1, seed)
     imports = [line for line in lines if re.match(r"^(import keras|from keras)", line)]
-    imports.append("from mnist_helpers.mnist_data import load_data")
+    imports += [
+        "",
+        "try:  # in the project's folder: its loader (MNIST_DATA, then Keras' cache, then Keras' download)",
+        "    from mnist_helpers.mnist_data import load_data",
+        "except ModuleNotFoundError:  # the notebook on its own, as in Colab: Keras downloads MNIST",
+        "    from keras.datasets.mnist import load_data",
+    ]
     return "\n".join(constants), "\n".join(imports)
 
 
