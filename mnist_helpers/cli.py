@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from . import files
 from .errors import UserError
@@ -40,8 +41,6 @@ positive_int = bounded_int(1)  # argparse type: 1, 2, 3, ...
 
 def output_file(text: str):
     """argparse type for a file to write: a name ending in / names a folder, not a file."""
-    from pathlib import Path
-
     if text.endswith(("/", os.sep)):
         raise argparse.ArgumentTypeError(f"{text} names a folder; give a file name, such as {text}digits.png")
     return Path(text)
