@@ -16,6 +16,7 @@ from .model_file import keras_file, save_model
 from .shapes import shape_table
 
 PLOTS = "plots"  # where the pictures of a run go
+PICTURES = ("learning_curves.png", "confusion_matrix.png", "mistakes.png", "hidden_units.png")  # what goes there
 
 
 @dataclass
@@ -58,8 +59,6 @@ def check_outputs(settings) -> None:
         refuse_folder(settings.save_model, "--save-model")
         ensure_writable_folder(settings.save_model.parent, "the model")
     if not settings.no_plots:
-        from .plotting import PICTURES  # Matplotlib loads here, before training, as it will be needed
-
         ensure_writable_folder(settings.plots, "the pictures")
         for name in PICTURES:
             refuse_folder(settings.plots / name, "--plots")
@@ -120,4 +119,6 @@ def draw_pictures(settings, result: Result) -> list:
         pixels /= 255  # as the lesson's step 4
     probabilities = result.model.predict(pixels, verbose=0)
     kernel = result.model.layers[0].get_weights()[0]
-    return save_training_pictures(settings.plots, result.history, x_test, y_test, probabilities, kernel)
+    paths = [settings.plots / name for name in PICTURES]
+    save_training_pictures(paths, result.history, x_test, y_test, probabilities, kernel)
+    return paths

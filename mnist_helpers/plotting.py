@@ -201,11 +201,9 @@ def hidden_units_figure(kernel):
     return figure
 
 
-PICTURES = ("learning_curves.png", "confusion_matrix.png", "mistakes.png", "hidden_units.png")
-
-
-def save_training_pictures(folder, history: dict, x_test, test_labels, probabilities, kernel) -> list:
-    """Draw and save the four pictures of a training run into ``folder``; returns their paths."""
+def save_training_pictures(paths, history: dict, x_test, test_labels, probabilities, kernel) -> None:
+    """Draw the four pictures of a training run and save them to ``paths``: learning curves, confusion
+    matrix, mistakes, hidden units."""
     images = np.asarray(x_test).reshape(-1, 28, 28)
     figures = (
         learning_curves_figure(history),
@@ -213,10 +211,8 @@ def save_training_pictures(folder, history: dict, x_test, test_labels, probabili
         mistakes_figure(images, test_labels, probabilities),
         hidden_units_figure(kernel),
     )
-    paths = [Path(folder) / name for name in PICTURES]
-    for figure, path in zip(figures, paths):
+    for figure, path in zip(figures, paths, strict=True):
         save_figure(figure, path)
-    return paths
 
 
 TITLE_WIDTH = 90  # characters on one line of a picture's title

@@ -16,6 +16,7 @@ import mnist as mnist_py  # noqa: E402
 import mnist_learn  # noqa: E402
 import predict  # noqa: E402
 from mnist_helpers import plotting  # noqa: E402
+from mnist_helpers.lesson_cli import PICTURES  # noqa: E402
 
 
 def assert_real_png(path, size):
@@ -39,13 +40,13 @@ def run_like(digits):
 
 
 def test_each_picture_is_a_real_png(run_like, tmp_path):
-    paths = plotting.save_training_pictures(tmp_path, *run_like)
-    assert [p.name for p in paths] == list(plotting.PICTURES)
+    paths = [tmp_path / name for name in PICTURES]
+    plotting.save_training_pictures(paths, *run_like)
     sizes = {"learning_curves.png": (1100, 450), "confusion_matrix.png": (750, 650), "mistakes.png": (900, 1000)}
     sizes["hidden_units.png"] = (670, 570)  # 32 units: a 6 × 6 grid
     for path in paths:
         assert_real_png(path, sizes[path.name])
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(plotting.PICTURES)  # no temporary files left
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(PICTURES)  # no temporary files left
 
 
 def test_confusion_numbers_drawn_match_an_independent_count(run_like):
@@ -105,7 +106,7 @@ def test_experiment_bars_show_error_from_zero_on_one_scale():
 
 def test_training_run_writes_four_pictures(idx_folder, tmp_path, capsys):
     mnist_learn.main(["--data", str(idx_folder), "--epochs", "1", "--quiet", "--plots", str(tmp_path / "p")])
-    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == sorted(plotting.PICTURES)
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == sorted(PICTURES)
     out = capsys.readouterr().out
     assert out.index("Drawing the pictures...") < out.index(f"Pictures in {tmp_path / 'p'}/")
 
