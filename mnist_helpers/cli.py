@@ -70,10 +70,8 @@ def add_data_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_seed_flag(parser: argparse.ArgumentParser, default: int = SEED) -> None:
-    parser.add_argument(
-        "--seed", type=bounded_int(0, 2**32 - 1), default=default, help=f"random seed (default {default})"
-    )
+def add_seed_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=SEED, help=f"random seed (default {SEED})")
 
 
 def add_quiet_flag(parser: argparse.ArgumentParser, what: str = "print only the results") -> None:

@@ -184,13 +184,22 @@ def fine_strokes(ink: np.ndarray, side: int) -> np.ndarray:
     return scale_longest_side(ink, side)
 
 
-def _has_inky_neighbour(mask: np.ndarray) -> np.ndarray:
-    around = np.pad(mask, 1)
-    height, width = mask.shape
-    shifted = [
-        around[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width] for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx
+def _shifted(values: np.ndarray, margin: int, centre: bool = True) -> list[np.ndarray]:
+    """``values`` padded by ``margin`` and moved one pixel each way (and not at all, with ``centre``):
+    the nine (or eight) arrays a 3×3 neighbourhood takes its maximum or minimum over, each keeping
+    ``margin - 1`` pixels of room around the original."""
+    around = np.pad(values, margin)
+    height, width = around.shape[0] - 2, around.shape[1] - 2
+    return [
+        around[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width]
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+        if centre or dy or dx
     ]
-    return np.logical_or.reduce(shifted)
+
+
+def _has_inky_neighbour(mask: np.ndarray) -> np.ndarray:
+    return np.logical_or.reduce(_shifted(mask, 1, centre=False))
 
 
 def stroke_width(ink: np.ndarray) -> float:
@@ -207,18 +216,17 @@ def with_stroke_width(ink: np.ndarray, thinnest: float, broadest: float) -> np.n
     """Thicken (dilate) strokes thinner than ``thinnest``, or thin (erode) strokes broader than ``broadest``,
     a pixel on each side at a time, measuring again after each step, until they are within that range;
     strokes within MNIST's own range are left as they are, and a digit is never eroded away."""
-    grow, shrink = stroke_width(ink) < thinnest, stroke_width(ink) > broadest
+    width = stroke_width(ink)
+    grow, shrink = width < thinnest, width > broadest
     for _ in range(max(ink.shape) // 2):
-        width = stroke_width(ink)
         if (grow and width >= thinnest) or (shrink and width <= broadest) or not (grow or shrink):
             break
-        around = np.pad(ink, 2 if grow else 1)  # growing: room for the strokes to grow into
-        height, width_ = around.shape[0] - 2, around.shape[1] - 2
-        shifted = [around[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width_] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
-        changed = np.maximum.reduce(shifted) if grow else np.minimum.reduce(shifted)
+        # growing keeps a pixel of room on each side for the strokes to grow into
+        changed = np.maximum.reduce(_shifted(ink, 2)) if grow else np.minimum.reduce(_shifted(ink, 1))
         if changed.max() <= 0.5:
             break
         ink = changed
+        width = stroke_width(ink)
     return ink
 
 
