@@ -115,8 +115,11 @@ def label(setting: str, quick: bool) -> str:
 
 
 def run_experiments(names: list, options, data, rows: list) -> None:
-    import mnist_learn  # TensorFlow loads here, once the flags, data and output folder are known to be good
+    import mnist_learn  # Keras loads here, once the flags, data and output folder are known to be good
+    from mnist_helpers.backend import describe
     from mnist_helpers.plotting import experiment_figure, save_figure
+
+    print(describe())
 
     done = {}  # a setting that several experiments share (the default run) is trained once
     started = time.perf_counter()

@@ -11,8 +11,15 @@ it, with no TensorFlow at all: pick a batch, forward pass, loss, backward pass, 
 from mnist_helpers.cli import add_quiet_flag, add_training_flags, printer, run  # first: sets up Ctrl-C
 
 import argparse
+import os
 
-import numpy as np
+# One BLAS thread: at these matrix sizes (128 × 784 by 784 × 32) a second thread costs more than it
+# gives, and on a busy machine the two fight over one core (bench/README.md has the figures). Read
+# when NumPy loads: OpenBLAS (Linux, Windows, Intel Macs) and Accelerate (Apple silicon).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("VECLIB_MAXIMUM_THREADS", "1")
+
+import numpy as np  # noqa: E402  (after the thread count it reads)
 
 from mnist_helpers.lesson_cli import Result, show_plan, show_shapes
 from mnist_helpers.mnist_data import load_data

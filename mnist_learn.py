@@ -13,7 +13,7 @@ from keras.layers import Dense
 from keras.models import Sequential
 from keras.utils import to_categorical
 
-from mnist_helpers import lesson_cli
+from mnist_helpers import backend, lesson_cli
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.shapes import check_fit_inputs, network_summary
 
@@ -109,6 +109,7 @@ def parse_args(argv=None):
 def main(argv=None):
     settings = parse_args(argv)
     lesson_cli.check_outputs(settings)  # output folders first, not after minutes of training
+    lesson_cli.printer(settings.quiet)(backend.describe())  # "Keras 3.15.1 on TensorFlow 2.21.0."
     result = train(settings)
     lesson_cli.report_results(settings, result)
 

@@ -1,13 +1,14 @@
 """Speed benchmark: the lesson against the post's own script, in one run, on this machine.
 
-    MNIST_DATA=../shared/mnist python bench/speed.py [--runs 3]
+    MNIST_DATA=../shared/mnist python bench/speed.py [--runs 3] [--only lesson "no framework"] [--busy]
 
 Runs, alternating and each in a fresh Python: the post's final script (bench/post_script.py),
 the project's mnist_learn.py (defaults), the same training with no framework (mnist_by_hand.py,
 NumPy alone) and as hand-written TensorFlow without Keras' fit (bench/tf_reference.py); then the
 post's mnist.py (bench/post_mnist.py) against the project's mnist.py. Prints medians of wall time,
 time inside fit (or the training loop), peak memory (RSS) and test accuracy, and the ratios the
-speed targets are set in.
+speed targets are set in. --busy keeps one core busy with another program throughout, as a reader's
+machine often is; --only runs some of the programs (the ratios need both of theirs).
 """
 
 import argparse
@@ -73,16 +74,25 @@ def run_once(name: str, tmp: str) -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="rounds; each runs every program once (default 3)")
+    parser.add_argument("--only", nargs="+", choices=list(PROGRAMS), metavar="NAME", help="these programs only")
+    parser.add_argument("--busy", action="store_true", help="keep one core busy with a spinning Python throughout")
     args = parser.parse_args()
     if not os.environ.get("MNIST_DATA"):
         sys.exit("Set MNIST_DATA to the MNIST folder, e.g. MNIST_DATA=../shared/mnist python bench/speed.py")
-    results = {name: [] for name in PROGRAMS}
-    with tempfile.TemporaryDirectory() as tmp:
-        for round_number in range(args.runs):
-            order = list(PROGRAMS) if round_number % 2 == 0 else list(reversed(PROGRAMS))
-            for name in order:
-                results[name].append(run_once(name, tmp))
-                print(f"round {round_number + 1}/{args.runs}: {name:<14} {results[name][-1]['wall']:.2f} s", flush=True)
+    programs = args.only or list(PROGRAMS)
+    results = {name: [] for name in programs}
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy else None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for round_number in range(args.runs):
+                order = programs if round_number % 2 == 0 else programs[::-1]
+                for name in order:
+                    results[name].append(run_once(name, tmp))
+                    wall = results[name][-1]["wall"]
+                    print(f"round {round_number + 1}/{args.runs}: {name:<14} {wall:.2f} s", flush=True)
+    finally:
+        if spinner:
+            spinner.kill()
 
     def median(name, column):
         values = [r[column] for r in results[name] if r[column] is not None]
@@ -90,9 +100,10 @@ def main():
 
     print(
         f"\nMedians of {args.runs} runs on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        + (", one core kept busy" if args.busy else "")
     )
     print("| program | total s | fit s | peak RSS MiB | test accuracy |\n| --- | ---: | ---: | ---: | ---: |")
-    for name in PROGRAMS:
+    for name in programs:
         cells = [median(name, c) for c in ("wall", "fit", "rss", "accuracy")]
         formatted = [f"{v:.2f}" if v is not None else "–" for v in cells[:2]] + [
             f"{cells[2]:.0f}",
@@ -106,6 +117,8 @@ def main():
 
     print("\n| ratio | of medians | median of rounds | target |\n| --- | ---: | ---: | ---: |")
     for label, top, bottom, column, limit in TARGETS:
+        if top not in results or bottom not in results:
+            continue
         ratio = median(top, column) / median(bottom, column)
         verdict = "–" if limit is None else f"≤ {limit:.2f} {'met' if ratio <= limit else 'NOT met'}"
         print(f"| {label} | {ratio:.2f} | {paired(top, bottom, column):.2f} | {verdict} |")

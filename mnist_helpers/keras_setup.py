@@ -1,12 +1,15 @@
 """Import Keras for the scripts: quietly, with Ctrl-C handled, and with a progress bar that stops at its total.
 
-Import this module before ``import keras``. It does three things, each invisible in the lesson:
+Import this module before ``import keras``. It chooses the backend (``backend.choose``: a
+``KERAS_BACKEND`` that cannot run ends the script with one sentence and exit code 2), then does
+three things, each invisible in the lesson:
 
 - **A quiet start-up.** ``TF_CPP_MIN_LOG_LEVEL`` alone no longer hides everything: TensorFlow
   2.19+ logs a few lines (oneDNN, CUDA not found, CPU features) through absl before that setting is
   read, and with it set to 2 or 3 those lines even come back. So the import runs with the process's
   stderr captured, and only lines in TensorFlow's native log format are dropped; anything else is
   passed through. Set ``TF_CPP_MIN_LOG_LEVEL`` to 0 or 1 yourself to see everything, unfiltered.
+  JAX and PyTorch print nothing at start-up on a CPU; only TensorFlow needs this.
 - **No Matplotlib inside Keras.** Keras imports Matplotlib at start-up only for its image-gallery
   helpers (unused here): keeping it out saves about 0.4 s, and a run that draws nothing never loads
   Matplotlib. Importing Matplotlib afterwards works as usual.
@@ -21,7 +24,8 @@ import re
 import sys
 import tempfile
 
-from . import cli  # first: Ctrl-C during the import below says "Interrupted." instead of a traceback
+from . import backend, cli  # cli first: Ctrl-C during the import below says "Interrupted." instead of a traceback
+from .errors import UserError
 
 # "I0000 00:00:1795869027.914630    1761 port.cc:153] ..." (absl) or
 # "2025-09-17 14:44:05.157831: I external/.../cudart_stub.cc:32] ..." (older TensorFlow logging).
@@ -76,8 +80,17 @@ def shows_everything(environ=os.environ) -> bool:
     return environ.get("TF_CPP_MIN_LOG_LEVEL") in SHOW_EVERYTHING
 
 
-def _import_tensorflow_quietly() -> None:
-    if "tensorflow" in sys.modules:
+def _import_keras_quietly() -> None:
+    if "keras" in sys.modules:
+        return
+    try:
+        chosen = backend.choose()
+    except UserError as error:  # before Keras is imported, which would fail with a traceback
+        cli.report(error)
+        raise SystemExit(error.exit_code)
+    if chosen != "tensorflow":
+        with _without_matplotlib():
+            import keras  # noqa: F401
         return
     show_everything = shows_everything()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's info and warning lines
@@ -119,5 +132,5 @@ def _progress_bar_stops_at_its_total() -> None:
     keras.utils.Progbar.update = update_within_total
 
 
-_import_tensorflow_quietly()
+_import_keras_quietly()
 _progress_bar_stops_at_its_total()

@@ -13,6 +13,7 @@ Nothing here writes to, moves or deletes a user's file. TensorFlow is imported o
 """
 
 import os
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -69,7 +70,9 @@ def describe(arrays: dict, source: str) -> str:
     )
 
 
-KERAS_FALLBACK_HOME = "/tmp/.keras"  # Keras' cache when its home cannot be written; any user can write here
+# Keras' cache when its home cannot be written, chosen as keras.utils.get_file chooses it: /tmp/.keras,
+# or on Windows (no /tmp) .keras in the user's temporary folder. Any user can write there.
+KERAS_FALLBACK_HOME = os.path.join("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir(), ".keras")
 
 
 def keras_cache_file() -> Path:

@@ -14,7 +14,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
+# One BLAS thread, as mnist_by_hand.py runs with: the thread count changes the last bits of NumPy's
+# sums, and the tests compare by-hand runs in this process with runs of the script, bit for bit.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("VECLIB_MAXIMUM_THREADS", "1")
+
+import numpy as np  # noqa: E402  (after the thread count it reads)
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 

@@ -38,7 +38,16 @@ def test_prints_the_lesson_in_order(idx_folder, capsys):
     assert "Network: 784 inputs → Dense(32, relu) → Dense(10, softmax), 25,450 weights." in out
     assert "5 epochs × 60 batches of 10 = 300 gradient updates" in out
     assert out.count("Epoch ") == 5 and "val_accuracy" in out
-    steps = ("Data:", "Shapes as loaded", "Shapes after", "Network:", "gradient updates", "Epoch 1/5", "test loss")
+    steps = (
+        "Keras ",
+        "Data:",
+        "Shapes as loaded",
+        "Shapes after",
+        "Network:",
+        "gradient updates",
+        "Epoch 1/5",
+        "test loss",
+    )
     order = [out.index(step) for step in steps]
     assert order == sorted(order)
     accuracy = float(re.search(r"^test accuracy: (0\.\d{4})$", out, re.M).group(1))

