@@ -124,5 +124,7 @@ def _exit(code: int) -> None:
     os._exit(code)
 
 
+# SIGINT is the one signal handled, and the one every system has: Windows delivers Ctrl-C (and
+# Ctrl-Break's console event aside) as SIGINT to Python too.
 if threading.current_thread() is threading.main_thread():
     signal.signal(signal.SIGINT, _on_ctrl_c)

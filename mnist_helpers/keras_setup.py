@@ -45,7 +45,8 @@ def is_startup_noise(line: str) -> bool:
 @contextlib.contextmanager
 def native_stderr(into: list):
     """Collect what is written to file descriptor 2 in the block (Python's logging and C++ code alike,
-    which writes there directly) and append it to ``into``. Ctrl-C meanwhile still reaches the terminal."""
+    which writes there directly) and append it to ``into``. Ctrl-C meanwhile still reaches the terminal.
+    On Windows too: ``os.dup``/``os.dup2`` act on the C runtime's descriptors, where TensorFlow logs."""
     sys.stderr.flush()
     saved = os.dup(2)
     cli.stderr_fd = saved
