@@ -8,13 +8,17 @@ The table goes to experiments/results.md and results.csv, with one picture per e
 a --quick smoke test goes to experiments/quick/ instead, and says so in every row and title.
 """
 
-from mnist_helpers.cli import add_data_flag, add_quiet_flag, add_seed_flag, run  # first: sets up Ctrl-C
+from mnist_helpers import lifecycle
+
+lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/lifecycle.py)
+
 
 import argparse
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
+from mnist_helpers.cli import add_data_flag, add_quiet_flag, add_seed_flag
 from mnist_helpers.files import ensure_writable_folder, refuse_folder
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.results_table import (
@@ -110,16 +114,22 @@ def quick_subset(mnist):
 
 
 def label(setting: str, quick: bool) -> str:
-    """A setting's name as the table and the pictures show it: a quick run says it is one."""
-    return f"quick: {setting}" if quick else setting
+    """A setting's name as the table and the pictures show it: a quick run says it is one, and its 1 epoch."""
+    return f"quick: {setting}, run for 1 epoch" if quick else setting
 
 
 def run_experiments(names: list, options, data, rows: list) -> None:
-    import mnist_learn  # Keras loads here, once the flags, data and output folder are known to be good
+    from mnist_helpers import (
+        lesson_run,
+    )  # Keras loads here, once the flags, data and output folder are known to be good
     from mnist_helpers.backend import describe
     from mnist_helpers.plotting import experiment_figure, save_figure
 
+    lesson_run.begin(__name__)  # Keras, quietly
     print(describe())
+    from mnist_helpers import lesson_flags
+
+    defaults = lesson_run.constants()
 
     done = {}  # a setting that several experiments share (the default run) is trained once
     started = time.perf_counter()
@@ -127,18 +137,14 @@ def run_experiments(names: list, options, data, rows: list) -> None:
         settings = EXPERIMENTS[name][1]
         new_rows, outcomes = [], []
         for i, (setting, flags) in enumerate(settings, 1):
-            args = lesson_args(mnist_learn, flags, options)
-            key = repr(sorted(vars(args).items()))
+            args = lesson_args(flags, options)
+            key = repr(sorted(vars(lesson_flags.parser_for(defaults).parse_args(args)).items()))  # the same settings
             again = " (the same run as above)" if key in done else ""
-            print(
-                f"{name} {i}/{len(settings)}: {label(setting, options.quick)}, "
-                f"{args.epochs} epoch{'s' * (args.epochs > 1)} × batch {args.batch_size}{again}",
-                flush=True,
-            )
+            print(f"{name} {i}/{len(settings)}: {label(setting, options.quick)}{again}", flush=True)
             if key not in done:
-                done[key] = train(mnist_learn, args, data)
+                done[key] = train(lesson_run, args, data)
             outcomes.append(done[key])
-            new_rows.append(make_row(name, label(setting, options.quick), args, done[key]))
+            new_rows.append(make_row(name, label(setting, options.quick), done[key], done[key]))
             # Save after every run: Ctrl-C keeps what is finished.
             rows = replace_experiment(rows, name, new_rows, list(EXPERIMENTS))
             write_rows(options.out, rows, notes=[quick_note(data) if options.quick else LECUN_NOTE])
@@ -168,23 +174,20 @@ def quick_note(data) -> str:
     )
 
 
-def lesson_args(mnist_learn, flags: str, options):
-    """The settings mnist_learn.py would get for one setting's flags, with this session's seed."""
-    args = mnist_learn.parse_args([*flags.split(), "--seed", str(options.seed), "--no-plots", "--quiet"])
-    if options.quick:
-        args.epochs = 1
-    args.verbose = 0 if options.quiet else "auto"  # the lesson's own lines stay quiet; Keras' bars need not
-    return args
+def lesson_args(flags: str, options) -> list:
+    """mnist_learn.py's flags for one setting, with this session's seed; a quick run is 1 epoch."""
+    args = [*flags.split(), "--seed", str(options.seed), "--no-plots", "--quiet"]
+    return [*args, "--epochs", "1"] if options.quick else args  # the last --epochs is the one that counts
 
 
-def train(mnist_learn, args, data) -> SimpleNamespace:
-    """One run of the lesson, in this process: the numbers mnist_learn.py prints with these flags."""
-    import keras
-
-    keras.backend.clear_session()  # frees the previous runs' models and graphs
+def train(lesson_run, args: list, data) -> SimpleNamespace:
+    """One run of mnist_learn.py itself, in this process, on ``data``: its settings and figures."""
     started = time.perf_counter()
-    result = mnist_learn.train(args, data)
+    lesson = lesson_run.run_lesson(*args, data=data)
+    result = lesson_run.result(lesson)
     return SimpleNamespace(
+        epochs=lesson["EPOCHS"],
+        batch_size=lesson["BATCH_SIZE"],
         history=result.history,
         test_accuracy=result.test_accuracy,
         updates=result.updates,
@@ -207,4 +210,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    run(main)
+    lifecycle.run(main)

@@ -8,7 +8,10 @@ Train and save a model, export it, then open the page:
     open web/index.html        # or double-click it: it works straight from the file system
 """
 
-from mnist_helpers.cli import run  # first: sets up Ctrl-C
+from mnist_helpers import lifecycle
+
+lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/lifecycle.py)
+
 
 import argparse
 import base64
@@ -73,4 +76,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    run(main)
+    lifecycle.run(main)

@@ -8,11 +8,15 @@ is a screen, the picture also opens in a window.
     python mnist.py --count 36 --index 7 --save digits.png
 """
 
-from mnist_helpers.cli import add_data_flag, bounded_int, output_file, run  # first: sets up Ctrl-C
+from mnist_helpers import lifecycle
+
+lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/lifecycle.py)
+
 
 import argparse
 from pathlib import Path
 
+from mnist_helpers.cli import add_data_flag, bounded_int, output_file
 from mnist_helpers.errors import UserError
 from mnist_helpers.files import ensure_writable_folder, refuse_folder
 from mnist_helpers.mnist_data import load_data
@@ -77,4 +81,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    run(main)
+    lifecycle.run(main)

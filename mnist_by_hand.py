@@ -8,7 +8,10 @@ it, with no TensorFlow at all: pick a batch, forward pass, loss, backward pass, 
     python mnist_by_hand.py --epochs 2 --batch-size 10 --hidden-units 512
 """
 
-from mnist_helpers.cli import add_quiet_flag, add_training_flags, printer, run  # first: sets up Ctrl-C
+from mnist_helpers import lifecycle
+
+lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/lifecycle.py)
+
 
 import argparse
 import os
@@ -21,7 +24,8 @@ os.environ.setdefault("VECLIB_MAXIMUM_THREADS", "1")
 
 import numpy as np  # noqa: E402  (after the thread count it reads)
 
-from mnist_helpers.lesson_cli import Result, show_plan, show_shapes
+from mnist_helpers.cli import add_quiet_flag, add_training_flags, printer
+from mnist_helpers.lesson_output import Result, show_plan, show_shapes, updates
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.shapes import network_line
 
@@ -97,7 +101,7 @@ def evaluate(weights, x, y) -> tuple[float, float]:
 
 
 def train(settings, data=None):
-    """The loop. Returns the trained weights, the history and the test figures, as mnist_learn.train does."""
+    """The loop. Returns the trained weights, the history and the test figures, as a run of mnist_learn.py leaves them."""
     log = printer(settings.quiet)
     (x_train, y_train), (x_test, y_test) = data or load_data(settings.data, log=log)
     rng = np.random.default_rng(settings.seed)  # the first weights and the order of the batches
@@ -113,7 +117,7 @@ def train(settings, data=None):
     weights = initial_weights(rng, settings.hidden_units)
     log(network_line(28 * 28, [(settings.hidden_units, "relu"), (10, "softmax")], sum(w.size for w in weights)))
     averages = [np.zeros_like(weight) for weight in weights]  # RMSprop's running average of squared gradients
-    updates = show_plan(settings, len(x_train), len(x_test), log)
+    show_plan(settings.epochs, settings.batch_size, x_train, len(x_test), "test", log)
     history = {"accuracy": [], "loss": [], "val_accuracy": [], "val_loss": []}
     for epoch in range(1, settings.epochs + 1):
         order = rng.permutation(len(x_train))  # a new shuffled order every epoch, as fit does
@@ -135,7 +139,9 @@ def train(settings, data=None):
             f"{history['loss'][-1]:.4f} - val_accuracy: {val_accuracy:.4f} - val_loss: {val_loss:.4f}"
         )
     test_loss, test_accuracy = evaluate(weights, x_test, y_test)
-    return Result(weights, history, test_loss, test_accuracy, updates)
+    return Result(
+        weights, history, test_loss, test_accuracy, updates(settings.epochs, settings.batch_size, len(x_train))
+    )
 
 
 def parse_args(argv=None):
@@ -155,4 +161,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    run(main)
+    lifecycle.run(main)

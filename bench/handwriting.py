@@ -269,10 +269,10 @@ def main():
             f"MNIST's stroke widths at {FINE * DIGIT_BOX} pixels: 10th percentile {low:.1f}, median {middle:.1f}, 90th {high:.1f}"
         )
         return
-    import mnist_learn
+    from mnist_helpers.lesson_run import result, run_lesson
 
-    result = mnist_learn.train(mnist_learn.parse_args(["--quiet"]), ((x_train, _), (x_test, y_test)))
-    rows = quality_table(result.model, x_test, y_test)
+    model = result(run_lesson("--quiet", "--no-plots", data=((x_train, _), (x_test, y_test)))).model
+    rows = quality_table(model, x_test, y_test)
     table = markdown(rows)
     print(table)
     print(f"{sum(row['seconds'] for row in rows):.1f} s to draw and prepare {len(rows) * COUNT} pictures")

@@ -2,7 +2,7 @@
 
     MNIST_DATA=/path/to/mnist python bench/raw_pixels.py [--epochs 2] [--batch-size 10]
 
-Runs the lesson (mnist_learn.train, --raw-pixels) twice on the same seed: once as it is, and once
+Runs the lesson (mnist_learn.py in this process, --raw-pixels) twice on the same seed: once as it is, and once
 with the loss computed as Keras 2.1 (the post's Keras, 2018) computed categorical cross-entropy from
 a softmax: from the probabilities, clipped to [1e-7, 1 - 1e-7]. Keras 3 instead takes the logits
 under the softmax and computes the loss from them (keras/src/backend/tensorflow/nn.py, _get_logits).
@@ -15,11 +15,12 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import mnist_learn  # noqa: E402  (imports Keras)
-import keras  # noqa: E402
-
 from mnist_helpers.cli import silent  # noqa: E402
 from mnist_helpers.mnist_data import load_data  # noqa: E402
+from mnist_helpers.lesson_run import begin, result, run_lesson  # noqa: E402
+
+begin(__name__)
+import keras  # noqa: E402
 
 
 def keras_2_crossentropy(y_true, y_pred):
@@ -53,16 +54,15 @@ def main():
             return compile_as_written(self, *args, **kwargs)
 
         keras.Model.compile = compile_with
-        keras.backend.clear_session()
         flags = ["--raw-pixels", "--epochs", options.epochs, "--batch-size", options.batch_size, "--quiet"]
-        flags += ["--seed", seed]
-        result = mnist_learn.train(mnist_learn.parse_args(flags), data)
-        history = result.history
+        flags += ["--seed", seed, "--no-plots"]
+        run = result(run_lesson(*flags, data=data))
+        history = run.history
         per_epoch = ", ".join(f"{accuracy:.4f}" for accuracy in history["accuracy"])
         print(
             f"seed {seed}, {name}: training accuracy per epoch {per_epoch}; "
             f"final training loss {history['loss'][-1]:.4f}; "
-            f"test accuracy {result.test_accuracy:.4f}",
+            f"test accuracy {run.test_accuracy:.4f}",
             flush=True,
         )
     keras.Model.compile = compile_as_written

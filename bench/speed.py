@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = {
     "post": ["bench/timed_fit.py", "bench/post_script.py"],
     "lesson": ["bench/timed_fit.py", "mnist_learn.py", "--no-plots"],
+    "lesson, pictures": ["bench/timed_fit.py", "mnist_learn.py", "--plots", "{tmp}/plots"],
     "no framework": ["mnist_by_hand.py"],
     "tensorflow": ["bench/tf_reference.py"],
     "post mnist.py": ["bench/post_mnist.py"],
@@ -34,6 +35,7 @@ PROGRAMS = {
 }
 TARGETS = [  # (what, numerator, denominator, column, at most)
     ("lesson total / post total", "lesson", "post", "wall", 0.60),
+    ("lesson with its pictures / post total", "lesson, pictures", "post", "wall", 0.65),
     ("lesson peak RSS / post peak RSS", "lesson", "post", "rss", 1.00),
     ("mnist.py / post mnist.py", "mnist.py", "post mnist.py", "wall", 0.30),
     ("no framework total / lesson total", "no framework", "lesson", "wall", 0.35),
@@ -89,7 +91,7 @@ def main():
                 for name in order:
                     results[name].append(run_once(name, tmp))
                     wall = results[name][-1]["wall"]
-                    print(f"round {round_number + 1}/{args.runs}: {name:<14} {wall:.2f} s", flush=True)
+                    print(f"round {round_number + 1}/{args.runs}: {name:<16} {wall:.2f} s", flush=True)
     finally:
         if spinner:
             spinner.kill()

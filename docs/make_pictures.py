@@ -1,4 +1,4 @@
-"""Make every picture and table the README shows, and the page's shipped weights, from the code as it is.
+"""Make every picture and table the README and docs/ show, and the page's shipped weights, from the code as it is.
 
     MNIST_DATA=/path/to/mnist python docs/make_pictures.py             # all (about 4 minutes on 2 cores)
     MNIST_DATA=/path/to/mnist python docs/make_pictures.py run page    # some
@@ -7,10 +7,10 @@ run          python mnist_learn.py --plots docs: the four pictures of the defaul
              weights go to web/weights.js (export_web.py), so the page ships the default run
 predict      docs/predict_seen.png: predict.py --show on an MNIST test digit rendered as a scan
 page         docs/web_page.png: web/index.html in headless Chromium with a 7 drawn on it
-experiments  python experiments.py: docs/experiment_*.png and the README's results table
-handwriting  the README's handwriting quality table (bench/handwriting.py)
+experiments  python experiments.py: docs/experiment_*.png and the results table of docs/experiments.md
+handwriting  the quality table of docs/handwriting.md (bench/handwriting.py)
 
-The tables go into README.md between their <!-- ... --> markers. Needs the test requirements
+The tables go into those pages between their <!-- ... --> markers. Needs the test requirements
 (Playwright) and Debian's chromium for the page.
 """
 
@@ -33,14 +33,13 @@ def python(*args, cwd=ROOT):
     subprocess.run([sys.executable, *map(str, args)], check=True, cwd=cwd, env=dict(os.environ, MPLBACKEND="Agg"))
 
 
-def replace_in_readme(name: str, text: str) -> None:
-    """Put ``text`` between <!-- NAME --> and <!-- end NAME --> in README.md."""
-    readme = ROOT / "README.md"
+def replace_in_page(page: Path, name: str, text: str) -> None:
+    """Put ``text`` between <!-- NAME --> and <!-- end NAME --> in ``page`` (a Markdown file)."""
     pattern = re.compile(rf"(<!-- {name}: .*?-->\n).*?(<!-- end {name} -->)", re.S)
-    old = readme.read_text()
+    old = page.read_text()
     if not pattern.search(old):
-        raise SystemExit(f"README.md has no <!-- {name}: ... --> marker")
-    readme.write_text(pattern.sub(lambda m: m.group(1) + text.strip() + "\n" + m.group(2), old))
+        raise SystemExit(f"{page.name} has no <!-- {name}: ... --> marker")
+    page.write_text(pattern.sub(lambda m: m.group(1) + text.strip() + "\n" + m.group(2), old))
 
 
 def run(scratch: Path) -> None:
@@ -62,7 +61,7 @@ def predict(scratch: Path) -> None:
     _, (x_test, _) = load_data(log=silent)
     scan(x_test[0], np.random.default_rng(7)).save(scratch / "digit.jpg", quality=90)
     python("predict.py", scratch / "digit.jpg", "--model", model, "--out", scratch)
-    shutil.copy(scratch / "digit_seen.png", DOCS / "predict_seen.png")
+    shutil.copy(scratch / "digit.png", DOCS / "predict_seen.png")
 
 
 def page(scratch: Path) -> None:
@@ -83,12 +82,12 @@ def experiments(scratch: Path) -> None:
     python("experiments.py", "--quiet", "--out", out)
     for name in ("normalize", "hidden"):
         shutil.copy(out / f"{name}.png", DOCS / f"experiment_{name}.png")
-    replace_in_readme("experiments table", (out / "results.md").read_text())
+    replace_in_page(DOCS / "experiments.md", "experiments table", (out / "results.md").read_text())
 
 
 def handwriting(scratch: Path) -> None:
     python("bench/handwriting.py", "--out", scratch / "handwriting.md")
-    replace_in_readme("handwriting table", (scratch / "handwriting.md").read_text())
+    replace_in_page(DOCS / "handwriting.md", "handwriting table", (scratch / "handwriting.md").read_text())
 
 
 PARTS = {"run": run, "predict": predict, "page": page, "experiments": experiments, "handwriting": handwriting}

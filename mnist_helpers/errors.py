@@ -1,6 +1,6 @@
 """The one exception type for mistakes a user can fix (a bad file, path or value).
 
-Scripts catch it at the top (see ``cli.run``) and print its message as one sentence,
+Scripts catch it at the top (see ``lifecycle``) and print its message as one sentence,
 instead of a stack trace.
 """
 

@@ -6,7 +6,9 @@ An interrupted or failed run therefore never leaves a half-written picture, tabl
 import contextlib
 import itertools
 import os
+import signal
 import tempfile
+import threading
 from pathlib import Path
 
 from .errors import UserError
@@ -31,12 +33,20 @@ def refuse_folder(path, flag: str) -> None:
 
 
 _numbers = itertools.count()  # makes each temporary name of this process unique
-_writing = 0  # how many atomic_output blocks are open now (cli.run's Ctrl-C handling asks)
 
 
-def writing() -> bool:
-    """True while an output file is being written."""
-    return _writing > 0
+@contextlib.contextmanager
+def interruptible():
+    """Inside the block Ctrl-C raises KeyboardInterrupt (Python's own handler), whatever handler is set,
+    so that the block's clean-up runs; the handler before it is back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
@@ -47,16 +57,13 @@ def atomic_output(path):
     The caller creates the file itself (so it gets the usual permissions); the name is fixed before
     anything exists on disk, so an interruption at any moment leaves nothing behind.
     """
-    global _writing
     path = Path(path)
     temporary = path.with_name(f".{path.stem}-{os.getpid()}-{next(_numbers)}.tmp{path.suffix}")
-    _writing += 1
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-        raise
-    finally:
-        _writing -= 1
+    with interruptible():
+        try:
+            yield temporary
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
+            raise

@@ -1,8 +1,8 @@
-"""Import Keras for the scripts: quietly, with Ctrl-C handled, and with a progress bar that stops at its total.
+"""Import Keras for the scripts: on the backend chosen, and quietly.
 
-Import this module before ``import keras``. It chooses the backend (``backend.choose``: a
+Call ``import_keras_quietly()`` before ``import keras``. It chooses the backend (``backend.choose``: a
 ``KERAS_BACKEND`` that cannot run ends the script with one sentence and exit code 2), then does
-three things, each invisible in the lesson:
+two things, each invisible in the lesson:
 
 - **A quiet start-up.** ``TF_CPP_MIN_LOG_LEVEL`` alone no longer hides everything: TensorFlow
   2.19+ logs a few lines (oneDNN, CUDA not found, CPU features) through absl before that setting is
@@ -13,18 +13,17 @@ three things, each invisible in the lesson:
 - **No Matplotlib inside Keras.** Keras imports Matplotlib at start-up only for its image-gallery
   helpers (unused here): keeping it out saves about 0.4 s, and a run that draws nothing never loads
   Matplotlib. Importing Matplotlib afterwards works as usual.
-- **The one hack: a progress bar that never passes its total.** With ``steps_per_execution`` set,
-  Keras counts whole calls into TensorFlow, so an epoch of 469 batches run 100 at a time ends at
-  "500/469". ``keras.utils.Progbar.update`` is wrapped to stop the count at the total.
 """
 
 import contextlib
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 
-from . import backend, cli  # cli first: Ctrl-C during the import below says "Interrupted." instead of a traceback
+from . import backend, lifecycle
 from .errors import UserError
 
 # "I0000 00:00:1795869027.914630    1761 port.cc:153] ..." (absl) or
@@ -49,18 +48,38 @@ def native_stderr(into: list):
     On Windows too: ``os.dup``/``os.dup2`` act on the C runtime's descriptors, where TensorFlow logs."""
     sys.stderr.flush()
     saved = os.dup(2)
-    cli.stderr_fd = saved
-    with tempfile.TemporaryFile() as capture:
+    with tempfile.TemporaryFile() as capture, _terminal_back_on_ctrl_c(saved):
         os.dup2(capture.fileno(), 2)
         try:
             yield
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)
-            cli.stderr_fd = 2
             os.close(saved)
             capture.seek(0)
             into.append(capture.read().decode(errors="replace"))
+
+
+@contextlib.contextmanager
+def _terminal_back_on_ctrl_c(terminal: int):
+    """Inside the block, Ctrl-C first points file descriptor 2 back at ``terminal``, then does what it
+    did before: so "Interrupted." reaches the terminal, not the capture."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def restore_then_interrupt(signum, frame):
+        os.dup2(terminal, 2)
+        if callable(previous):
+            previous(signum, frame)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, restore_then_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
@@ -81,13 +100,13 @@ def shows_everything(environ=os.environ) -> bool:
     return environ.get("TF_CPP_MIN_LOG_LEVEL") in SHOW_EVERYTHING
 
 
-def _import_keras_quietly() -> None:
+def import_keras_quietly() -> None:
     if "keras" in sys.modules:
         return
     try:
         chosen = backend.choose()
     except UserError as error:  # before Keras is imported, which would fail with a traceback
-        cli.report(error)
+        lifecycle.report(error)
         raise SystemExit(error.exit_code)
     if chosen != "tensorflow":
         with _without_matplotlib():
@@ -115,23 +134,3 @@ def _without_matplotlib():
         for name in blocked:
             if sys.modules.get(name, False) is None:
                 del sys.modules[name]
-
-
-def _progress_bar_stops_at_its_total() -> None:
-    import keras
-
-    update = keras.utils.Progbar.update
-    if getattr(update, "stops_at_total", False):
-        return
-
-    def update_within_total(self, current, values=None, finalize=None):
-        if self.target is not None:
-            current = min(current, self.target)
-        update(self, current, values, finalize)
-
-    update_within_total.stops_at_total = True
-    keras.utils.Progbar.update = update_within_total
-
-
-_import_keras_quietly()
-_progress_bar_stops_at_its_total()

@@ -42,7 +42,9 @@ def check_model_file(path) -> Path:
 def load_digit_model(path):
     """Load a model saved by ``mnist_learn.py --save-model``: 784 pixel values in, 10 digit scores out."""
     path = check_model_file(path)
-    from . import keras_setup  # noqa: F401  (before keras: a quiet start-up)
+    from . import keras_setup
+
+    keras_setup.import_keras_quietly()
     import keras
 
     try:

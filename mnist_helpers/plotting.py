@@ -37,12 +37,12 @@ def can_show_windows() -> bool:
     return plt.get_backend().lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE)
 
 
-def save_figure(figure, path, keep_open: bool = False, metadata: dict | None = None) -> None:
+def save_figure(figure, path, keep_open: bool = False) -> None:
     """Write ``figure`` to ``path`` in the format its suffix names (PNG by default), then free it
     unless ``keep_open``. Never opens a window."""
     path = Path(path)
     with atomic_output(path) as temporary:
-        figure.savefig(temporary, format=figure_format(path), metadata=metadata)
+        figure.savefig(temporary, format=figure_format(path))
     if not keep_open:
         plt.close(figure)
 

@@ -49,12 +49,6 @@ def check_fit_inputs(model, x, y, x_name: str, y_name: str) -> None:
             f"{x_name} has shape {x.shape}, but the model needs (samples, {features}): "
             f"flatten each image with `{fix}` before fit."
         )
-    dtype = getattr(x.dtype, "name", str(x.dtype))  # a NumPy or a TensorFlow dtype
-    if "float" not in dtype:
-        raise UserError(
-            f"{x_name} holds {dtype} values, but the model computes in float32: "
-            f"convert and scale them with `{x_name} = {x_name}.astype('float32') / 255` before fit."
-        )
     if np.ndim(y) != 2 or y.shape[1] != classes:
         raise UserError(
             f"{y_name} has shape {np.shape(y)}, but the model needs one-hot labels of shape (samples, {classes}): "

@@ -91,13 +91,10 @@ def as_data(arrays: dict):
 
 
 def train_here(*flags, data):
-    """The lesson through its seam, in this process: mnist_learn.train with these flags and this data."""
-    import keras
+    """The lesson in this process: mnist_learn.py itself, run with these flags (and --no-plots) on this data."""
+    from mnist_helpers.lesson_run import result, run_lesson
 
-    import mnist_learn
-
-    keras.backend.clear_session()
-    return mnist_learn.train(mnist_learn.parse_args([str(flag) for flag in flags]), data)
+    return result(run_lesson(*flags, "--no-plots", data=data))
 
 
 @pytest.fixture(scope="session")

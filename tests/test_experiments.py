@@ -61,7 +61,7 @@ def test_one_row_per_setting_with_every_column(quick):
     _, out, _ = quick
     columns, rows = read_csv(out)
     assert tuple(columns) == COLUMNS
-    expected = [(name, f"quick: {setting}") for name in CHOSEN for setting, _ in EXPERIMENTS[name][1]]
+    expected = [(name, f"quick: {setting}, run for 1 epoch") for name in CHOSEN for setting, _ in EXPERIMENTS[name][1]]
     assert [(row["experiment"], row["setting"]) for row in rows] == expected
     for row in rows:
         assert row["epochs"] == "1"  # --quick
@@ -80,13 +80,13 @@ def test_update_counts(quick):
         training = TRAIN_COUNT - TRAIN_COUNT // 10 if "held-out" in row["setting"] else TRAIN_COUNT
         assert int(row["updates"]) == math.ceil(training / int(row["batch"])) * int(row["epochs"]), row
     batch = {row["setting"]: row for row in read_csv(out)[1] if row["experiment"] == "batch"}
-    assert batch["quick: 2 epochs × batch 10"]["updates"] == str(TRAIN_COUNT // 10)
+    assert batch["quick: 2 epochs × batch 10, run for 1 epoch"]["updates"] == str(TRAIN_COUNT // 10)
 
 
 def test_terminal_shows_progress_and_the_table(quick):
     printed, out, _ = quick
     lines = printed.splitlines()
-    assert "lecun 1/1: quick: 800 units, 1 epoch × batch 128" in lines
+    assert "lecun 1/1: quick: 800 units, run for 1 epoch" in lines
     progress = [line for line in lines if re.match(r"^\w+ \d/\d: ", line)]
     assert len(progress) == sum(len(EXPERIMENTS[name][1]) for name in CHOSEN)
     assert "(the same run as above)" in printed  # the default run is shared, not trained again
@@ -108,7 +108,7 @@ def test_a_quick_run_says_so_and_keeps_apart_from_a_full_one(quick, tmp_path, mo
 def test_a_row_is_what_the_lesson_gives_for_the_same_flags(quick, digits):
     """The held-out run came after eight others in the same process and still matches a run on its own."""
     _, out, _ = quick
-    row = next(row for row in read_csv(out)[1] if row["setting"] == "quick: on a held-out 10%")
+    row = next(row for row in read_csv(out)[1] if row["setting"] == "quick: on a held-out 10%, run for 1 epoch")
     data = (digits["x_train"], digits["y_train"]), (digits["x_test"], digits["y_test"])
     alone = train_here("--epochs", 1, "--validation", "split", "--quiet", data=data)
     assert f"{alone.test_accuracy:.4f}" == row["test acc"]
@@ -153,7 +153,7 @@ def test_interrupted_run_keeps_the_finished_rows(idx_folder, tmp_path_factory):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "Interrupted." in stderr and "Traceback" not in stderr
     _, rows = read_csv(tmp_path)
-    assert 1 <= len(rows) < 4 and rows[0]["setting"] == "quick: raw, 2 × 10"
+    assert 1 <= len(rows) < 4 and rows[0]["setting"] == "quick: raw, 2 × 10, run for 1 epoch"
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []  # no half-written files
     assert [path.name for path in temporary.iterdir()] == []  # no copy of the data behind
 

@@ -12,9 +12,10 @@ from mnist_helpers.files import atomic_output, ensure_writable_folder
 from mnist_helpers.errors import UserError
 
 WRITER = """
+from mnist_helpers.lifecycle import run, start
+start(__name__)
 import sys
 from pathlib import Path
-from mnist_helpers.cli import run
 from mnist_helpers.files import atomic_output
 
 def main(argv):

@@ -2,7 +2,6 @@
 command line itself is what is tested (exit codes, messages, Ctrl-C)."""
 
 import re
-import runpy
 import signal
 import subprocess
 import sys
@@ -21,14 +20,14 @@ from conftest import (
     train_here,
 )
 
-import mnist_learn
+from mnist_helpers import keras_setup, lesson_flags, lesson_run
 from mnist_helpers.errors import UserError
-from mnist_helpers import keras_setup
+from mnist_helpers.lesson_run import run_lesson
 from mnist_helpers.keras_setup import is_startup_noise
 
 
 def test_prints_the_lesson_in_order(idx_folder, capsys):
-    mnist_learn.main(["--data", str(idx_folder), *map(str, SMALL_RUN), "--no-plots"])
+    run_lesson("--data", idx_folder, *SMALL_RUN, "--no-plots")
     out = capsys.readouterr().out
     # the post's shape facts, before and after reshaping / encoding / scaling
     assert re.search(r"x_train\s+3\s+\(600, 28, 28\)\s+uint8\s+0 to 255", out)
@@ -64,21 +63,21 @@ def test_the_network_is_named_from_the_model(digits, capsys):
     assert "Network: 784 inputs → Dense(100, relu) → Dense(10, softmax), 79,510 weights." in capsys.readouterr().out
 
 
-def test_help_follows_the_constants(monkeypatch, capsys):
-    monkeypatch.setattr(mnist_learn, "HIDDEN_UNITS", 100)
-    monkeypatch.setattr(mnist_learn, "EPOCHS", 7)
+def test_help_follows_the_constants(digits, capsys):
+    """The flags' defaults are read off the lesson's constants when it runs: edit one, and --help says so."""
+    lesson = run_lesson("--epochs", 1, "--quiet", "--no-plots", data=as_data(digits))
+    assert (lesson["BATCH_SIZE"], lesson["HIDDEN_UNITS"]) == (128, 32)
+    edited = dict(lesson, HIDDEN_UNITS=100, EPOCHS=7)
     with pytest.raises(SystemExit):
-        mnist_learn.parse_args(["--help"])
-    text = capsys.readouterr().out
-    assert "Dense(100, relu)" in text and "Dense(32" not in text
-    assert "hidden neurons (default 100)" in text and "passes over the training set (default 7)" in text
-    assert mnist_learn.parse_args([]).hidden_units == 100
+        lesson_flags.parser_for(edited).parse_args(["--help"])
+    out = capsys.readouterr().out
+    assert "Dense(100, relu)" in out and "(default 7)" in out and "(default 100)" in out
+    assert vars(lesson_flags.parser_for(edited).parse_args([]))["hidden_units"] == 100
 
 
 @pytest.mark.parametrize("batch_size", [10, 32, 100, 128, 1000, 60000])
-def test_the_progress_bar_never_passes_its_total(digits, monkeypatch, capsys, batch_size):
-    """Keras counts whole calls into TensorFlow: with 7 batches a call, 60 batches would end at 63/60."""
-    monkeypatch.setattr(mnist_learn, "STEPS_PER_EXECUTION", 7)
+def test_the_progress_bar_never_passes_its_total(digits, capsys, batch_size):
+    """Every bar ends at its total (a steps_per_execution that does not divide the batches ends past it)."""
     train_here("--epochs", 2, "--batch-size", batch_size, data=as_data(digits))
     counts = progress_counts(capsys.readouterr().out)
     batches = -(-600 // batch_size)
@@ -114,13 +113,11 @@ def test_same_seed_same_weights_in_this_process_and_a_fresh_one(synthetic_run, i
 def run_listing_modules(script, *args):
     """Run a script as `python SCRIPT ARGS` does, and print at its exit which Matplotlib modules were loaded."""
     probe = (
-        "import os, runpy, sys, types\n"
-        "real_exit = os._exit\n"
-        "def exit_and_report(code):\n"
+        "import atexit, os, runpy, sys, types\n"
+        "def report():\n"
         "    loaded = [n for n, m in sys.modules.items() if n.split('.')[0] == 'matplotlib' and isinstance(m, types.ModuleType)]\n"
         "    print('loaded:', loaded, 'keras' in sys.modules, flush=True)\n"
-        "    real_exit(code)\n"
-        "os._exit = exit_and_report\n"
+        "atexit.register(report)\n"
         f"sys.argv = {[str(ROOT / script), *map(str, args)]!r}\n"
         "sys.path.insert(0, os.path.dirname(sys.argv[0]))\n"
         "runpy.run_path(sys.argv[0], run_name='__main__')\n"
@@ -135,12 +132,10 @@ def test_another_seed_gives_other_weights(synthetic_run, digits):
 
 
 def test_validation_split_and_quiet(idx_folder, capsys):
-    mnist_learn.main(["--data", str(idx_folder), "--epochs", "1", "--validation", "split", "--quiet", "--no-plots"])
+    run_lesson("--data", idx_folder, "--epochs", "1", "--validation", "split", "--quiet", "--no-plots")
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and lines[0].startswith("test loss: ") and lines[1].startswith("test accuracy: ")
-    mnist_learn.main(
-        ["--data", str(idx_folder), "--epochs", "2", "--batch-size", "10", "--validation", "split", "--no-plots"]
-    )
+    run_lesson("--data", idx_folder, "--epochs", "2", "--batch-size", "10", "--validation", "split", "--no-plots")
     # 600 images, the last 60 held out: ceil(540 / 10) = 54 updates per epoch
     assert "Training on 540 images, validating on 60 (split set): 2 epochs × 54 batches of 10 = 108" in (
         capsys.readouterr().out
@@ -166,34 +161,49 @@ def test_a_batch_larger_than_the_training_set_is_said(digits, capsys):
 )
 def test_bad_flag_values_are_refused_by_the_parser(flags, complaint, capsys):
     with pytest.raises(SystemExit) as raised:
-        mnist_learn.parse_args(flags)
+        run_lesson(*flags)
     assert raised.value.code == 2
     assert complaint in capsys.readouterr().err
 
 
-def lesson_without(line: str, tmp_path):
-    """A copy of mnist_learn.py with one of the lesson's lines deleted, as a reader might: its train function."""
-    source = (ROOT / "mnist_learn.py").read_text()
-    assert line in source
-    copy = tmp_path / "mnist_learn.py"
-    copy.write_text(source.replace(line, "pass"))
-    return runpy.run_path(str(copy))["train"]
+def keras_error(lesson: dict, x, y) -> Exception:
+    """What Keras itself raises when the lesson's model is fit on these arrays (the post's errors)."""
+    try:
+        lesson["model"].fit(x, y, epochs=1, verbose=0)
+    except Exception as error:
+        return error
+    raise AssertionError("fit took the arrays")
 
 
-def test_forgetting_the_reshape_is_explained(digits, tmp_path, capsys):
-    train = lesson_without("x_train = x_train.reshape((len(x_train), 28 * 28))", tmp_path)
-    with pytest.raises(UserError) as raised:
-        train(mnist_learn.parse_args([]), as_data(digits))
-    message = str(raised.value)
+def test_forgetting_the_reshape_is_explained(digits):
+    """As if the reshape line were deleted: Keras' error inside fit, explained from the lesson's arrays."""
+    lesson = run_lesson("--epochs", 1, "--quiet", "--no-plots", data=as_data(digits))
+    square = digits["x_train"].astype("float32") / 255
+    error = keras_error(lesson, square, lesson["y_train"])
+    message = str(lesson_run.explain(error, dict(lesson, x_train=square)))
     assert "x_train has shape (600, 28, 28)" in message and "(samples, 784)" in message
     assert "x_train.reshape((600, 28 * 28))" in message
-    assert "Epoch 1" not in capsys.readouterr().out  # stopped before training
 
 
-def test_forgetting_to_categorical_is_explained(digits, tmp_path):
-    train = lesson_without("y_test = to_categorical(y_test)", tmp_path)
-    with pytest.raises(UserError, match=r"y_test has shape \(200,\).*\(samples, 10\).*to_categorical\(y_test\)"):
-        train(mnist_learn.parse_args([]), as_data(digits))
+def test_forgetting_to_categorical_is_explained(digits):
+    lesson = run_lesson("--epochs", 1, "--quiet", "--no-plots", data=as_data(digits))
+    labels = digits["y_test"]
+    error = keras_error(lesson, lesson["x_test"], labels)
+    message = str(lesson_run.explain(error, dict(lesson, y_test=labels)))
+    assert re.search(r"y_test has shape \(200,\).*\(samples, 10\).*to_categorical\(y_test\)", message), message
+
+
+def test_a_bug_is_not_explained_away():
+    assert lesson_run.explain(ZeroDivisionError("division by zero"), {"model": None}) is None
+
+
+def test_the_lesson_trains_on_raw_pixels_and_says_so(digits, capsys):
+    """--raw-pixels skips the normalize lines, as deleting them does: Keras trains on 0-255 pixels."""
+    result = train_here("--epochs", 1, "--raw-pixels", data=as_data(digits))
+    out = capsys.readouterr().out
+    assert re.search(r"x_train\s+2\s+\(600, 784\)\s+uint8\s+0 to 255", out)
+    assert "Raw 0-255 pixels, not scaled to 0-1" in out and "57% and 62%" in out
+    assert 0 <= result.test_accuracy <= 1
 
 
 @pytest.mark.parametrize("flag", ["--save-model", "--plots"])
@@ -202,17 +212,17 @@ def test_unwritable_output_fails_before_training(idx_folder, tmp_path, capsys, f
     blocker.write_text("not a folder")
     target = blocker / ("m.keras" if flag == "--save-model" else "plots")
     with pytest.raises(UserError, match=f"Cannot write the (model|pictures) to {re.escape(str(target.parent))}"):
-        mnist_learn.main(["--data", str(idx_folder), flag, str(target)])
+        run_lesson("--data", idx_folder, flag, target)
     assert "Data:" not in capsys.readouterr().out
 
 
 def test_output_names_taken_by_folders_fail_before_training(idx_folder, tmp_path, capsys):
     (tmp_path / "dir.keras").mkdir()
     with pytest.raises(UserError, match=r"dir\.keras is a folder, so --save-model cannot write a file there"):
-        mnist_learn.main(["--data", str(idx_folder), "--save-model", str(tmp_path / "dir.keras")])
+        run_lesson("--data", idx_folder, "--save-model", tmp_path / "dir.keras")
     (tmp_path / "plots" / "mistakes.png").mkdir(parents=True)
     with pytest.raises(UserError, match=r"mistakes\.png is a folder, so --plots cannot write a file there"):
-        mnist_learn.main(["--data", str(idx_folder), "--plots", str(tmp_path / "plots")])
+        run_lesson("--data", idx_folder, "--plots", tmp_path / "plots")
     assert "Data:" not in capsys.readouterr().out
 
 

@@ -1,11 +1,11 @@
-"""mnist_learn.ipynb: generated from notebook/mnist_learn.md and mnist_learn.py, and run top to bottom."""
+"""mnist_learn.ipynb: mnist_learn.py's cells with the notebook's own (notebook/mnist_learn.md), run top to bottom."""
 
 import json
 import re
 import sys
 
 import pytest
-from conftest import MNIST_DATA, ROOT, needs_mnist
+from conftest import MNIST_DATA, ROOT, needs_mnist, progress_counts
 
 sys.path.insert(0, str(ROOT / "notebook"))
 import build  # noqa: E402  (notebook/build.py)
@@ -24,19 +24,29 @@ def test_the_committed_notebook_has_no_outputs_and_no_paths():
     assert str(ROOT) not in text and "/home/" not in text and "/tmp/" not in text
 
 
-def test_its_cells_are_the_lessons_lines():
-    """Every line of mnist_learn.train that a notebook can run stands in a cell, in the lesson's order."""
-    steps = build.lesson_steps((ROOT / "mnist_learn.py").read_text())
+def test_its_cells_are_the_lessons_cells_in_order_and_nothing_else_of_the_script():
+    lesson = build.lesson_cells()
     cells = [cell.source for cell in build.build().cells if cell.cell_type == "code"]
-    for key, code in steps.items():
-        assert code in cells, key
-    assert 'x_train = x_train.astype("float32") / 255' in steps["4"]
-    assert "epochs=EPOCHS" in steps["7"] and "settings" not in "".join(steps.values())
+    where = [cells.index(code) for code in lesson.values()]
+    assert where == sorted(where)  # the script's order
+    code = "\n".join(cells)
+    assert 'x_train = x_train.astype("float32") / 255' in code and "epochs=EPOCHS" in code
+    assert "override(" not in code and "save_outputs(" not in code  # the command line's cells stay out
+    comments = [line.split("#", 1)[1] for line in code.splitlines() if "#" in line]
+    assert not [comment for comment in comments if "--" in comment], "a comment names a flag the notebook lacks"
+    steps = [int(line[2]) for line in code.splitlines() if line[:2] == "# " and line[2:4].rstrip(".").isdigit()]
+    assert steps == sorted(steps) == list(range(1, 9))
+    for cell in cells:  # single-spaced, as written
+        lines = cell.splitlines()
+        assert len(lines) < 3 or any(lines[i] and lines[i + 1] for i in range(len(lines) - 1)), cell
 
 
-def test_a_lesson_line_the_notebook_cannot_run_stops_the_build():
-    with pytest.raises(ValueError, match="a lesson line the notebook cannot run"):
-        build.notebook_lines("model.fit(x_train, y_train, epochs=settings.new_flag)")
+def test_a_lesson_cell_left_out_stops_the_build(tmp_path, monkeypatch):
+    source = build.SOURCE.read_text().replace('```python lesson="fit"\n```\n', "")
+    (tmp_path / "mnist_learn.md").write_text(source)
+    monkeypatch.setattr(build, "SOURCE", tmp_path / "mnist_learn.md")
+    with pytest.raises(ValueError, match="must place each lesson cell once"):
+        build.build()
 
 
 @needs_mnist
@@ -57,14 +67,19 @@ def test_it_runs_offline_and_prints_the_scripts_figures(default_run, monkeypatch
         for output in cell.outputs
         if output.output_type == "error"
     ]
-    assert [(source.split("(")[0], name) for source, name in errors] == [("model.fit", "ValueError")]
-    assert errors[0][0] == "model.fit(x_train, y_train, epochs=EPOCHS, batch_size=BATCH_SIZE)"
-    printed = "".join(
-        output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
-    )
+    assert [name for _, name in errors] == ["ValueError"] and "first_try.fit(" in errors[0][0]
+    # The words before the failing cell quote the line of the error that says what is wrong.
+    failing = next(i for i, cell in enumerate(notebook.cells) if "raises-exception" in cell.metadata.get("tags", []))
+    quoted = re.search(r"`(Expected shape[^`]*)`", " ".join(notebook.cells[failing - 1].source.split())).group(1)
+    error = next(output for output in notebook.cells[failing].outputs if output.output_type == "error")
+    assert quoted in re.sub(r"\x1b\[[0-9;]*m", "", error["evalue"]), error["evalue"]
+    streams = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    assert [output["text"] for output in streams if output.get("name") == "stderr"] == []  # no start-up noise
+    printed = "".join(output.get("text", "") for output in streams)
+    assert all(done <= total for done, total in progress_counts(printed))
     lesson, _ = default_run
     assert f"test loss: {lesson.test_loss:.4f}\ntest accuracy: {lesson.test_accuracy:.4f}" in printed
-    assert re.search(r"\(60000, 784\) float32 0\.0 1\.0", printed)
+    assert re.search(r"x_train\s+2\s+\(60000, 784\)\s+float32\s+0 to 1", printed)  # after the normalize lines
     pictures = [
         output for cell in notebook.cells for output in cell.get("outputs", []) if "image/png" in output.get("data", {})
     ]

@@ -13,10 +13,10 @@ from pictures import page, save
 os.environ.setdefault("MPLBACKEND", "Agg")
 import experiments  # noqa: E402
 import mnist as mnist_py  # noqa: E402
-import mnist_learn  # noqa: E402
 import predict  # noqa: E402
 from mnist_helpers import plotting  # noqa: E402
-from mnist_helpers.lesson_cli import PICTURES  # noqa: E402
+from mnist_helpers.lesson_output import PICTURES  # noqa: E402
+from mnist_helpers.lesson_run import run_lesson  # noqa: E402
 
 
 def assert_real_png(path, size):
@@ -105,7 +105,7 @@ def test_experiment_bars_show_error_from_zero_on_one_scale():
 
 
 def test_training_run_writes_four_pictures(idx_folder, tmp_path, capsys):
-    mnist_learn.main(["--data", str(idx_folder), "--epochs", "1", "--quiet", "--plots", str(tmp_path / "p")])
+    run_lesson("--data", idx_folder, "--epochs", "1", "--quiet", "--plots", tmp_path / "p")
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == sorted(PICTURES)
     out = capsys.readouterr().out
     assert out.index("Drawing the pictures...") < out.index(f"Pictures in {tmp_path / 'p'}/")
@@ -121,7 +121,7 @@ def a_screen(monkeypatch):
 
 
 def test_only_mnist_py_opens_a_window(a_screen, idx_folder, tmp_path, synthetic_run, capsys):
-    mnist_learn.main(["--data", str(idx_folder), "--epochs", "1", "--quiet", "--plots", str(tmp_path / "p")])
+    run_lesson("--data", idx_folder, "--epochs", "1", "--quiet", "--plots", tmp_path / "p")
     experiments.main(["lecun", "--quick", "--quiet", "--data", str(idx_folder), "--out", str(tmp_path / "e")])
     save(page("3"), tmp_path / "three.png")
     predict.main([str(tmp_path / "three.png"), "--model", str(synthetic_run[1]), "--show"])

@@ -43,9 +43,10 @@ def test_labels_not_one_hot_names_array_shapes_and_fix():
     assert "y_test = to_categorical(y_test)" in message
 
 
-def test_unscaled_integer_pixels_and_mismatched_lengths():
-    with pytest.raises(UserError, match=r"x_train holds uint8 values.*x_train = x_train.astype\('float32'\) / 255"):
-        check_fit_inputs(FakeShapes, np.zeros((5, 784), "uint8"), np.zeros((5, 10)), "x_train", "y_train")
+def test_raw_integer_pixels_pass_and_mismatched_lengths_do_not():
+    check_fit_inputs(
+        FakeShapes, np.zeros((5, 784), "uint8"), np.zeros((5, 10)), "x_train", "y_train"
+    )  # the post's first runs
     with pytest.raises(UserError, match="x_train has 5 samples but y_train has 4"):
         check_fit_inputs(FakeShapes, np.zeros((5, 784), "float32"), np.zeros((4, 10)), "x_train", "y_train")
 

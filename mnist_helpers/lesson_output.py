@@ -1,0 +1,112 @@
+"""What mnist_learn.py prints besides Keras' own output, and what it saves after the lesson.
+
+The lesson's lines stay the post's; they call in here to show the post's checks (``ndim``,
+``shape``) as tables, the plan of the fit, and the results. ``--quiet`` turns Keras' interactive
+logging off (its progress bars), and ``say`` follows that same switch, so one setting silences all
+but the results.
+"""
+
+import math
+from dataclasses import dataclass
+
+from .mnist_data import load_data
+from .shapes import shape_table
+
+PICTURES = ("learning_curves.png", "confusion_matrix.png", "mistakes.png", "hidden_units.png")  # a run's pictures
+RAW_PIXELS_NOTE = (
+    "  Raw 0-255 pixels, not scaled to 0-1 (the normalize lines are off), as in the post's first runs.\n"
+    "  Keras 3 takes the cross-entropy from the logits under the softmax, so saturated outputs still learn:\n"
+    "  expect about 80%, where the post's Keras 2.1 (probabilities clipped to 1e-7) gave 57% and 62%."
+)
+
+
+@dataclass
+class Result:
+    """What a run of the lesson leaves (never the test set itself)."""
+
+    model: object
+    history: dict  # per epoch: loss, accuracy, val_loss, val_accuracy
+    test_loss: float
+    test_accuracy: float
+    updates: int  # gradient updates made: epochs × batches per epoch
+
+
+def say(*lines) -> None:
+    """print, unless --quiet turned Keras' interactive logging off."""
+    import keras
+
+    if keras.config.is_interactive_logging_enabled():
+        print(*lines)
+
+
+def show_shapes(title: str, x_train, y_test, log=say) -> None:
+    """The post's print(x_train.ndim), print(x_train.shape) ... checks, as one table."""
+    log(title)
+    log(shape_table({"x_train": x_train, "x_train[0]": x_train[0], "y_test": y_test, "y_test[0]": y_test[0]}))
+
+
+def updates(epochs: int, batch_size: int, train_count: int) -> int:
+    """Gradient updates a fit makes: one per batch, ceil(train_count / batch_size) batches an epoch."""
+    return epochs * math.ceil(train_count / batch_size)
+
+
+def show_plan(epochs: int, batch_size: int, x_train, validation_count: int, validation: str, log=say) -> None:
+    """Say what fit is about to do, in the post's terms."""
+    train_count = len(x_train)
+    if batch_size >= train_count:
+        log(f"A batch of {batch_size:,} holds every training image: one update per epoch.")
+    batches = math.ceil(train_count / batch_size)
+    log(
+        f"Training on {train_count:,} images, validating on {validation_count:,} ({validation} set): "
+        f"{epochs} epoch{'s' * (epochs != 1)} × {batches:,} batches of {batch_size} "
+        f"= {updates(epochs, batch_size, train_count):,} gradient updates."
+    )
+    if x_train.size and x_train.max() > 1:
+        log(RAW_PIXELS_NOTE)
+
+
+def show_results(test_loss: float, test_accuracy: float, history: dict) -> None:
+    """The test figures, always; then what they mean, unless --quiet."""
+    print(f"test loss: {test_loss:.4f}")
+    print(f"test accuracy: {test_accuracy:.4f}")
+    say(f"  = {test_accuracy:.2%} of the test digits read right.")
+    say(training_figure_note(history))
+
+
+def training_figure_note(history: dict) -> str:
+    """Why the last epoch's training accuracy can sit below the validation and test figures."""
+    return (
+        f"  The last epoch's training accuracy ({history['accuracy'][-1]:.2%}) is a running average over the "
+        "epoch,\n  taken while the weights were still changing; validation "
+        f"({history['val_accuracy'][-1]:.2%}) and test are measured with the final weights."
+    )
+
+
+def save_outputs(outputs, model, history: dict, scaled: bool) -> None:
+    """What the flags ask for after the lesson: the model (--save-model) and the pictures (unless --no-plots)."""
+    from .model_file import save_model
+
+    if outputs.save_model:
+        save_model(model, outputs.save_model)
+        print(f"Saved the trained model to {outputs.save_model}.")
+    if not outputs.no_plots:
+        print("Drawing the pictures...", flush=True)
+        paths = draw_pictures(outputs, model, history, scaled)
+        print(f"Pictures in {outputs.plots}/: {', '.join(path.name for path in paths)}")
+
+
+def draw_pictures(outputs, model, history: dict, scaled: bool) -> list:
+    """The four pictures of a run. The test images are read again here rather than kept from the start:
+    holding the loaded data through training would keep 47 MB of training images alive during fit."""
+    from .cli import silent
+    from .plotting import save_training_pictures  # Matplotlib loads only here
+
+    _, (x_test, y_test) = load_data(outputs.data, log=silent)
+    pixels = x_test.reshape(len(x_test), 28 * 28).astype("float32")
+    if scaled:
+        pixels /= 255  # as the lesson's step 4
+    probabilities = model.predict(pixels, verbose=0)
+    kernel = model.layers[0].get_weights()[0]
+    paths = [outputs.plots / name for name in PICTURES]
+    save_training_pictures(paths, history, x_test, y_test, probabilities, kernel)
+    return paths

@@ -1,0 +1,95 @@
+"""The flat lesson's start, its errors explained, and the lesson run in this process.
+
+mnist_learn.py is a script read top to bottom, with no function around the lesson, so its errors
+reach the interpreter's top level. ``begin(__name__)`` (its first call) starts it as every script
+starts (``lifecycle.start``: Ctrl-C, errors as one sentence) and imports Keras on the chosen
+backend, quietly (``keras_setup``). The post's two shape errors, raised by Keras inside ``fit``,
+are explained from the lesson's own arrays (``explain``).
+
+``run_lesson`` runs the file itself in this process, as ``python mnist_learn.py ARGS`` would, with
+data handed in at the loader (``mnist_data.given``): the tests and experiments.py use it, and read
+what the lesson leaves (its model, history, test figures).
+"""
+
+import sys
+from pathlib import Path
+
+from . import lifecycle, mnist_data
+from .errors import UserError
+from .lesson_output import Result, updates
+from .shapes import check_fit_inputs
+
+LESSON = Path(__file__).resolve().parent.parent / "mnist_learn.py"
+
+
+def begin(name: str) -> None:
+    """Before ``import keras``: Ctrl-C and one sentence for every error a user can cause (when ``name``
+    is "__main__"), the backend, a quiet start-up."""
+    lifecycle.start(name, explain)
+    from . import keras_setup
+
+    keras_setup.import_keras_quietly()
+
+
+def explain(error: BaseException, lesson: dict):
+    """The UserError that says what went wrong in the lesson, or None for a bug.
+
+    Keras reports a wrong shape deep inside fit; the lesson's arrays say which line is missing."""
+    if isinstance(error, UserError):
+        return error
+    if not isinstance(error, (ValueError, TypeError)) or "model" not in lesson:
+        return None
+    try:
+        for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
+            if x in lesson and y in lesson:
+                check_fit_inputs(lesson["model"], lesson[x], lesson[y], x, y)
+    except UserError as explained:
+        return explained
+    return None
+
+
+def run_lesson(*args, data=None) -> dict:
+    """Run mnist_learn.py in this process with these flags and return what it leaves (its globals).
+
+    ``data`` (as load_data returns it) replaces reading MNIST's files. An error the user could cause
+    is raised as the UserError that ``python mnist_learn.py`` would print."""
+    import keras
+
+    keras.backend.clear_session()  # the previous run's model and graphs go
+    lesson = {"__name__": "mnist_learn", "__file__": str(LESSON)}  # not "__main__": begin installs nothing
+    argv, sys.argv = sys.argv, [str(LESSON), *map(str, args)]
+    try:
+        with mnist_data.given(data):
+            exec(compile(LESSON.read_text(encoding="utf-8"), str(LESSON), "exec"), lesson)
+    except Exception as error:
+        explained = explain(error, lesson)
+        if explained is None or explained is error:
+            raise
+        raise explained from error
+    finally:
+        sys.argv = argv
+        keras.config.enable_interactive_logging()  # --quiet turned it off for that run only
+    return lesson
+
+
+def constants() -> dict:
+    """The lesson's constants as the file sets them (EPOCHS = 5 ...), read without running it."""
+    import ast
+
+    tree = ast.parse(LESSON.read_text(encoding="utf-8"))
+    return {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id.isupper()
+    }
+
+
+def result(lesson: dict) -> Result:
+    """The figures a run of the lesson left, as its caller wants them."""
+    return Result(
+        lesson["model"],
+        lesson["history"].history,
+        lesson["test_loss"],
+        lesson["test_acc"],
+        updates(lesson["EPOCHS"], lesson["BATCH_SIZE"], len(lesson["x_train"])),
+    )
