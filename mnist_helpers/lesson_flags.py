@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from .backend import describe
 from .cli import add_quiet_flag, add_training_flags
 from .files import ensure_writable_folder, refuse_folder
-from .lesson_output import PICTURES
+from .lesson_output import PICTURES, go_quiet
 from .model_file import keras_file
 
 PLOTS = "plots"  # where the pictures of a run go
@@ -63,20 +63,15 @@ def parser_for(lesson: dict) -> argparse.ArgumentParser:
 
 def override(lesson: dict, argv=None) -> SimpleNamespace:
     """Replace the lesson's constants with the flags given (``sys.argv`` by default); return the rest."""
-    import keras
-
     flags = parser_for(lesson).parse_args(sys.argv[1:] if argv is None else argv)
     for flag, constant in CONSTANTS.items():
         lesson[constant] = getattr(flags, flag)
     if flags.raw_pixels:
         lesson["SCALE_PIXELS"] = False
-    if flags.quiet:  # Keras' own switch for its progress bars; the lesson's lines follow it too
-        keras.config.disable_interactive_logging()
-    else:
-        keras.config.enable_interactive_logging()
     check_outputs(flags)
-    if not flags.quiet:
-        print(describe())  # "Keras 3.15.1 on TensorFlow 2.21.0."
+    if flags.quiet:
+        go_quiet()  # only the results from here on
+    print(describe())  # "Keras 3.15.1 on TensorFlow 2.21.0."
     return SimpleNamespace(save_model=flags.save_model, plots=flags.plots, no_plots=flags.no_plots, data=flags.data)
 
 

@@ -1,12 +1,15 @@
 """What mnist_learn.py prints besides Keras' own output, and what it saves after the lesson.
 
 The lesson's lines stay the post's; they call in here to show the post's checks (``ndim``,
-``shape``) as tables, the plan of the fit, and the results. ``--quiet`` turns Keras' interactive
-logging off (its progress bars), and ``say`` follows that same switch, so one setting silences all
-but the results.
+``shape``) as tables, the plan of the fit, and the results. ``--quiet`` (``go_quiet``) puts a
+stream in front of standard output that drops what it is given, the lesson's lines and Keras'
+progress bars alike (on JAX Keras draws them from a thread of its own, which its interactive-logging
+switch does not reach); the results and what is saved still reach the real stream (``tell``).
 """
 
+import io
 import math
+import sys
 from dataclasses import dataclass
 
 from .mnist_data import load_data
@@ -31,12 +34,29 @@ class Result:
     updates: int  # gradient updates made: epochs × batches per epoch
 
 
-def say(*lines) -> None:
-    """print, unless --quiet turned Keras' interactive logging off."""
-    import keras
+class _Quiet(io.TextIOBase):
+    """Standard output under --quiet: drops what is written; ``results`` is the stream it stands for."""
 
-    if keras.config.is_interactive_logging_enabled():
-        print(*lines)
+    def __init__(self, results):
+        self.results = results
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def go_quiet() -> None:
+    """From now on print only what ``tell`` prints (the caller puts sys.stdout back when it needs to)."""
+    sys.stdout = _Quiet(sys.stdout)
+
+
+def say(*lines) -> None:
+    """The lesson's own lines: print, which --quiet silences with the rest."""
+    print(*lines)
+
+
+def tell(*lines, **options) -> None:
+    """The results and what was saved: printed even under --quiet."""
+    print(*lines, file=getattr(sys.stdout, "results", sys.stdout), **options)
 
 
 def show_shapes(title: str, x_train, y_test, log=say) -> None:
@@ -67,8 +87,8 @@ def show_plan(epochs: int, batch_size: int, x_train, validation_count: int, vali
 
 def show_results(test_loss: float, test_accuracy: float, history: dict) -> None:
     """The test figures, always; then what they mean, unless --quiet."""
-    print(f"test loss: {test_loss:.4f}")
-    print(f"test accuracy: {test_accuracy:.4f}")
+    tell(f"test loss: {test_loss:.4f}")
+    tell(f"test accuracy: {test_accuracy:.4f}")
     say(f"  = {test_accuracy:.2%} of the test digits read right.")
     say(training_figure_note(history))
 
@@ -88,11 +108,11 @@ def save_outputs(outputs, model, history: dict, scaled: bool) -> None:
 
     if outputs.save_model:
         save_model(model, outputs.save_model)
-        print(f"Saved the trained model to {outputs.save_model}.")
+        tell(f"Saved the trained model to {outputs.save_model}.")
     if not outputs.no_plots:
-        print("Drawing the pictures...", flush=True)
+        tell("Drawing the pictures...", flush=True)
         paths = draw_pictures(outputs, model, history, scaled)
-        print(f"Pictures in {outputs.plots}/: {', '.join(path.name for path in paths)}")
+        tell(f"Pictures in {outputs.plots}/: {', '.join(path.name for path in paths)}")
 
 
 def draw_pictures(outputs, model, history: dict, scaled: bool) -> list:

@@ -53,11 +53,15 @@ def run_lesson(*args, data=None) -> dict:
 
     ``data`` (as load_data returns it) replaces reading MNIST's files. An error the user could cause
     is raised as the UserError that ``python mnist_learn.py`` would print."""
+    from . import keras_setup
+
+    keras_setup.import_keras_quietly()  # the backend chosen as the script chooses it, before Keras loads
     import keras
 
     keras.backend.clear_session()  # the previous run's model and graphs go
     lesson = {"__name__": "mnist_learn", "__file__": str(LESSON)}  # not "__main__": begin installs nothing
     argv, sys.argv = sys.argv, [str(LESSON), *map(str, args)]
+    stdout = sys.stdout  # --quiet replaces it for the run
     try:
         with mnist_data.given(data):
             exec(compile(LESSON.read_text(encoding="utf-8"), str(LESSON), "exec"), lesson)
@@ -67,8 +71,7 @@ def run_lesson(*args, data=None) -> dict:
             raise
         raise explained from error
     finally:
-        sys.argv = argv
-        keras.config.enable_interactive_logging()  # --quiet turned it off for that run only
+        sys.argv, sys.stdout = argv, stdout
     return lesson
 
 

@@ -256,7 +256,7 @@ def experiment_figure(title: str, settings: list, test_accuracies: list, histori
     """Experiments.py's picture: test error by setting (from 0, on one scale in every picture, values on the
     bars), and each setting's accuracy epoch by epoch."""
     figure, (bars_ax, curves_ax) = plt.subplots(1, 2, figsize=(13, 5), layout="constrained", width_ratios=[1, 1.3])
-    figure.suptitle(title)
+    figure.suptitle(textwrap.fill(title, TITLE_WIDTH))  # a quick run's long title wraps, never cut
     colours = [f"C{i}" for i in range(len(settings))]
     errors = [100 * (1 - accuracy) for accuracy in test_accuracies]
     bars = bars_ax.bar(range(len(settings)), errors, color=colours)

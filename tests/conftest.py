@@ -23,7 +23,10 @@ import numpy as np  # noqa: E402  (after the thread count it reads)
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from mnist_helpers import keras_setup
 from mnist_helpers.idx import write_idx
+
+keras_setup.import_keras_quietly()  # Keras on the backend the scripts would choose, before any test imports it
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_COUNT = 600

@@ -93,6 +93,16 @@ def test_mistakes_say_what_the_figure_is(run_like):
     assert re.fullmatch(r"true \d, read \d,\n\d{1,3}% sure", first), first
 
 
+def test_a_quick_experiments_long_title_is_never_cut():
+    history = {"accuracy": [0.9], "val_accuracy": [0.9]}
+    title = "Experiment 'normalize' (" + experiments.quick_note(((range(3000), 0), (range(1000), 0))) + ")"
+    figure = plotting.experiment_figure(title, ["quick: raw, 2 × 10, run for 1 epoch"], [0.5], [history])
+    figure.canvas.draw()
+    box = figure._suptitle.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= figure.bbox.width, (box, figure.bbox)
+    assert " ".join(figure._suptitle.get_text().split()) == title
+
+
 def test_experiment_bars_show_error_from_zero_on_one_scale():
     history = {"accuracy": [0.9, 0.95], "val_accuracy": [0.9, 0.95]}
     full = plotting.experiment_figure("Experiment 'hidden'", ["32", "512"], [0.9564, 0.9805], [history] * 2)
