@@ -134,7 +134,9 @@ def test_only_mnist_py_opens_a_window(a_screen, idx_folder, tmp_path, synthetic_
     run_lesson("--data", idx_folder, "--epochs", "1", "--quiet", "--plots", tmp_path / "p")
     experiments.main(["lecun", "--quick", "--quiet", "--data", str(idx_folder), "--out", str(tmp_path / "e")])
     save(page("3"), tmp_path / "three.png")
-    predict.main([str(tmp_path / "three.png"), "--model", str(synthetic_run[1]), "--show"])
+    predict.main(
+        [str(tmp_path / "three.png"), "--model", str(synthetic_run[1]), "--show", "--out", str(tmp_path / "seen")]
+    )
     assert a_screen == []
     mnist_py.main(["--data", str(idx_folder), "--save", str(tmp_path / "d.png")])
     assert len(a_screen) == 1
