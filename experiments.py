@@ -93,7 +93,7 @@ def parse_args(argv=None):
         action="store_true",
         help=f"a smoke test: {QUICK_TRAIN:,} images, 1 epoch per run, labelled as such, in {OUT}/quick/",
     )
-    add_quiet_flag(parser, "no Keras progress bars")
+    add_quiet_flag(parser, "print only the table, not each run's figures as it ends")
     options = parser.parse_args(argv)
     if options.out is None:
         options.out = Path(OUT) / "quick" if options.quick else Path(OUT)
@@ -143,6 +143,8 @@ def run_experiments(names: list, options, data, rows: list) -> None:
             print(f"{name} {i}/{len(settings)}: {label(setting, options.quick)}{again}", flush=True)
             if key not in done:
                 done[key] = train(lesson_run, args, data)
+                if not options.quiet:
+                    print(f"  test accuracy {done[key].test_accuracy:.4f}, {done[key].seconds:.1f} s", flush=True)
             outcomes.append(done[key])
             new_rows.append(make_row(name, label(setting, options.quick), done[key], done[key]))
             # Save after every run: Ctrl-C keeps what is finished.

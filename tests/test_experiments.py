@@ -90,6 +90,8 @@ def test_terminal_shows_progress_and_the_table(quick):
     progress = [line for line in lines if re.match(r"^\w+ \d/\d: ", line)]
     assert len(progress) == sum(len(EXPERIMENTS[name][1]) for name in CHOSEN)
     assert "(the same run as above)" in printed  # the default run is shared, not trained again
+    finished = re.findall(r"^  test accuracy 0\.\d{4}, \d+\.\d s$", printed, re.M)
+    assert len(finished) == 4  # one line as each of the 4 runs ends (the shared one ran once)
     table = (out / "results.md").read_text().split("\n\n")[0]
     assert table.startswith("| experiment ") and table in printed
     assert re.search(r"^4 runs in \d+ min \d+ s\. Table: .*results\.md", printed, re.M)
@@ -125,6 +127,7 @@ def test_rerunning_an_experiment_replaces_only_its_rows(quick, idx_folder, tmp_p
         writer.writeheader()
         writer.writerows(rows)
     printed = run_here("lecun", "--quick", "--quiet", "--data", idx_folder, "--out", tmp_path)
+    assert "  test accuracy" not in printed  # --quiet: the table only
     _, after = read_csv(tmp_path)
     assert [(row["experiment"], row["setting"]) for row in after] == [
         (row["experiment"], row["setting"]) for row in rows
