@@ -3,7 +3,7 @@
     python bench/platforms.py
 
 pip cannot resolve for a Python it is not running on (its --python-version skips environment
-markers), so this asks uv, which evaluates pyproject.toml's markers for the target Python and
+markers), so this asks uv, which evaluates requirements.txt's markers for the target Python and
 platform, and prints one row per cell: whether it resolves, and which Keras and backend it gets.
 Only wheels count: a package that must be built from source (h5py without HDF5) fails on most
 readers' machines. It needs the package index (uv is in requirements-dev.txt).
