@@ -20,7 +20,7 @@ from keras.layers import Dense
 from keras.models import Sequential
 from keras.utils import to_categorical
 
-from mnist_helpers.lesson_output import say, show_plan, show_results, show_shapes
+from mnist_helpers.lesson_output import show_plan, show_results, show_shapes
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.shapes import network_summary
 
@@ -43,7 +43,7 @@ outputs = override(globals())
 
 # %% tags=["load"]
 # 1. Load: uint8 images (samples, 28, 28) and their labels 0-9, as keras.datasets.mnist gives them.
-(x_train, y_train), (x_test, y_test) = load_data(DATA, log=say)  # the post's mnist.load_data(), from any folder
+(x_train, y_train), (x_test, y_test) = load_data(DATA)  # the post's mnist.load_data(), from any folder
 # The post's np.random.seed(1337) no longer makes Keras 3 repeatable; this seeds NumPy, Python and the backend.
 keras.utils.set_random_seed(SEED)
 show_shapes("Shapes as loaded:", x_train, y_test)
@@ -79,7 +79,7 @@ model = Sequential()
 model.add(keras.Input(shape=(784,)))  # the post's input_shape=(784,) warns in Keras 3
 model.add(Dense(HIDDEN_UNITS, activation="relu"))
 model.add(Dense(10, activation="softmax"))
-say(network_summary(model))
+print(network_summary(model))
 
 # %% tags=["compile"]
 # 6. Compile: what to minimize (loss), how to update the weights (optimizer), what to report.

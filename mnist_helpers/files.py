@@ -6,12 +6,11 @@ An interrupted or failed run therefore never leaves a half-written picture, tabl
 import contextlib
 import itertools
 import os
-import signal
 import tempfile
-import threading
 from pathlib import Path
 
 from .errors import UserError
+from .lifecycle import ctrl_c_handler
 
 
 def ensure_writable_folder(folder, what: str) -> Path:
@@ -35,18 +34,8 @@ def refuse_folder(path, flag: str) -> None:
 _numbers = itertools.count()  # makes each temporary name of this process unique
 
 
-@contextlib.contextmanager
-def interruptible():
-    """Inside the block Ctrl-C raises KeyboardInterrupt (Python's own handler), whatever handler is set,
-    so that the block's clean-up runs; the handler before it is back afterwards."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+def _interrupt(signum, frame, previous):
+    raise KeyboardInterrupt  # Python's own Ctrl-C, whatever handler was set: the block's clean-up runs
 
 
 @contextlib.contextmanager
@@ -59,7 +48,7 @@ def atomic_output(path):
     """
     path = Path(path)
     temporary = path.with_name(f".{path.stem}-{os.getpid()}-{next(_numbers)}.tmp{path.suffix}")
-    with interruptible():
+    with ctrl_c_handler(_interrupt):
         try:
             yield temporary
             os.replace(temporary, path)

@@ -18,10 +18,8 @@ two things, each invisible in the lesson:
 import contextlib
 import os
 import re
-import signal
 import sys
 import tempfile
-import threading
 
 from . import backend, lifecycle
 from .errors import UserError
@@ -60,26 +58,17 @@ def native_stderr(into: list):
             into.append(capture.read().decode(errors="replace"))
 
 
-@contextlib.contextmanager
 def _terminal_back_on_ctrl_c(terminal: int):
     """Inside the block, Ctrl-C first points file descriptor 2 back at ``terminal``, then does what it
     did before: so "Interrupted." reaches the terminal, not the capture."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
 
-    def restore_then_interrupt(signum, frame):
+    def restore_then_interrupt(signum, frame, previous):
         os.dup2(terminal, 2)
         if callable(previous):
             previous(signum, frame)
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, restore_then_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return lifecycle.ctrl_c_handler(restore_then_interrupt)
 
 
 @contextlib.contextmanager

@@ -49,17 +49,12 @@ def go_quiet() -> None:
     sys.stdout = _Quiet(sys.stdout)
 
 
-def say(*lines) -> None:
-    """The lesson's own lines: print, which --quiet silences with the rest."""
-    print(*lines)
-
-
 def tell(*lines, **options) -> None:
     """The results and what was saved: printed even under --quiet."""
     print(*lines, file=getattr(sys.stdout, "results", sys.stdout), **options)
 
 
-def show_shapes(title: str, x_train, y_test, log=say) -> None:
+def show_shapes(title: str, x_train, y_test, log=print) -> None:
     """The post's print(x_train.ndim), print(x_train.shape) ... checks, as one table."""
     log(title)
     log(shape_table({"x_train": x_train, "x_train[0]": x_train[0], "y_test": y_test, "y_test[0]": y_test[0]}))
@@ -70,7 +65,7 @@ def updates(epochs: int, batch_size: int, train_count: int) -> int:
     return epochs * math.ceil(train_count / batch_size)
 
 
-def show_plan(epochs: int, batch_size: int, x_train, validation_count: int, validation: str, log=say) -> None:
+def show_plan(epochs: int, batch_size: int, x_train, validation_count: int, validation: str, log=print) -> None:
     """Say what fit is about to do, in the post's terms."""
     train_count = len(x_train)
     if batch_size >= train_count:
@@ -89,8 +84,8 @@ def show_results(test_loss: float, test_accuracy: float, history: dict) -> None:
     """The test figures, always; then what they mean, unless --quiet."""
     tell(f"test loss: {test_loss:.4f}")
     tell(f"test accuracy: {test_accuracy:.4f}")
-    say(f"  = {test_accuracy:.2%} of the test digits read right.")
-    say(training_figure_note(history))
+    print(f"  = {test_accuracy:.2%} of the test digits read right.")
+    print(training_figure_note(history))
 
 
 def training_figure_note(history: dict) -> str:

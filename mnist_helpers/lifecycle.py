@@ -14,9 +14,11 @@ outside a notebook's kernel), so importing a script in a test installs nothing. 
 - Windows delivers Ctrl-C to Python as SIGINT too, the one signal handled here.
 """
 
+import contextlib
 import os
 import signal
 import sys
+import threading
 
 from .errors import UserError
 
@@ -54,6 +56,21 @@ def interrupted() -> int:
     sys.stdout.flush()
     print("\nInterrupted.", file=sys.stderr, flush=True)
     return INTERRUPTED_EXIT_CODE
+
+
+@contextlib.contextmanager
+def ctrl_c_handler(handler):
+    """Inside the block Ctrl-C calls ``handler(signum, frame, previous)``; the handler before it is back
+    afterwards. Only the main thread can set one; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda signum, frame: handler(signum, frame, previous))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _on_ctrl_c(signum, frame) -> None:
