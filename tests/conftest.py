@@ -86,6 +86,9 @@ MNIST_DATA = os.environ.get("MNIST_DATA")
 needs_mnist = pytest.mark.skipif(
     not MNIST_DATA, reason="MNIST_DATA is not set: point it at a folder with the real MNIST files"
 )
+# The tests that use the default run on the real MNIST share one worker: each worker that asks for
+# `default_run` trains it (20 s), so they are kept together.
+on_the_default_run = pytest.mark.xdist_group("default_run")
 
 
 def as_data(arrays: dict):
@@ -110,6 +113,37 @@ def synthetic_run(digits, tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "synthetic.keras"
     save_model(result.model, path)
     return result, path
+
+
+on_the_fresh_run = pytest.mark.xdist_group("fresh_run")  # its tests share the one run
+
+
+@pytest.fixture(scope="session")
+def fresh_run(idx_folder, tmp_path_factory):
+    """``python mnist_learn.py`` in a fresh Python on the synthetic digits, with --save-model and --no-plots:
+    (its process, the saved model, the --plots folder it must not create). The end-to-end run that the
+    tests of the command line and of the backend's first line share."""
+    from types import SimpleNamespace
+
+    folder = tmp_path_factory.mktemp("fresh")
+    model, plots = folder / "fresh.keras", folder / "p"
+    args = [*SMALL_RUN, "--data", idx_folder, "--save-model", model, "--no-plots", "--plots", plots]
+    return SimpleNamespace(process=run_listing_modules("mnist_learn.py", *args), model=model, plots=plots)
+
+
+def run_listing_modules(script, *args):
+    """Run a script as `python SCRIPT ARGS` does, and print at its exit which Matplotlib modules were loaded."""
+    probe = (
+        "import atexit, os, runpy, sys, types\n"
+        "def report():\n"
+        "    loaded = [n for n, m in sys.modules.items() if n.split('.')[0] == 'matplotlib' and isinstance(m, types.ModuleType)]\n"
+        "    print('loaded:', loaded, 'keras' in sys.modules, flush=True)\n"
+        "atexit.register(report)\n"
+        f"sys.argv = {[str(ROOT / script), *map(str, args)]!r}\n"
+        "sys.path.insert(0, os.path.dirname(sys.argv[0]))\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+    )
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=clean_env(), cwd=ROOT)
 
 
 @pytest.fixture(scope="session")

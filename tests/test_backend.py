@@ -4,7 +4,7 @@ named in the output; a backend that cannot run is one sentence and exit code 2, 
 import re
 
 import pytest
-from conftest import assert_clean_failure, clean_env, run_script
+from conftest import assert_clean_failure, clean_env, on_the_fresh_run, run_script
 
 from mnist_helpers import backend
 from mnist_helpers.errors import UserError
@@ -45,10 +45,11 @@ def test_a_backend_that_is_not_installed_says_what_to_install(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_run_names_its_backend_and_says_when_the_figures_are_not_the_readmes(idx_folder, tmp_path):
+@on_the_fresh_run
+def test_the_run_names_its_backend_and_says_when_the_figures_are_not_the_readmes(fresh_run):
     import keras
 
-    result = run_script("mnist_learn.py", "--data", idx_folder, "--epochs", "1", "--no-plots", cwd=tmp_path)
+    result = fresh_run.process
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # a quiet start-up, whatever the backend
     first = result.stdout.splitlines()[0]

@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, as_data, clean_env, needs_mnist, run_script
+from conftest import ROOT, as_data, clean_env, needs_mnist, on_the_default_run, run_script
 
 import mnist_by_hand
 from mnist_helpers import lesson_flags
@@ -125,6 +125,7 @@ def test_starts_without_tensorflow(idx_folder):
 
 
 @needs_mnist
+@on_the_default_run
 def test_five_epochs_on_mnist_within_half_a_point_of_the_lesson_and_repeatable(mnist, default_run):
     import os
 

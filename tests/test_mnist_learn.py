@@ -15,6 +15,7 @@ from conftest import (
     as_data,
     clean_env,
     epoch_figures,
+    on_the_fresh_run,
     progress_counts,
     run_script,
     train_here,
@@ -89,17 +90,16 @@ def test_the_progress_bar_never_passes_its_total(digits, capsys, batch_size):
     assert evaluation and max(evaluation) == 7
 
 
-def test_same_seed_same_weights_in_this_process_and_a_fresh_one(synthetic_run, idx_folder, tmp_path):
+@on_the_fresh_run
+def test_same_seed_same_weights_in_this_process_and_a_fresh_one(synthetic_run, fresh_run):
     """The command-line contract end to end, and the seam's run equal to it bit for bit."""
     import keras
 
     here, _ = synthetic_run
-    model_path = tmp_path / "fresh.keras"
-    args = [*SMALL_RUN, "--data", idx_folder, "--save-model", model_path, "--no-plots", "--plots", tmp_path / "p"]
-    fresh = run_listing_modules("mnist_learn.py", *args)
+    fresh, model_path = fresh_run.process, fresh_run.model
     assert fresh.returncode == 0, fresh.stderr
     assert fresh.stdout.splitlines()[-1] == "loaded: [] True"  # --no-plots: Matplotlib never loaded, Keras was
-    assert not (tmp_path / "p").exists()
+    assert not fresh_run.plots.exists()
     noise = [line for line in fresh.stderr.splitlines() if is_startup_noise(line) or "arning" in line]
     assert noise == [], fresh.stderr
     assert len(epoch_figures(fresh.stdout)) == 7  # 5 epochs, test loss, test accuracy
@@ -108,21 +108,6 @@ def test_same_seed_same_weights_in_this_process_and_a_fresh_one(synthetic_run, i
     assert f"Saved the trained model to {model_path}." in fresh.stdout
     for a, b in zip(here.model.get_weights(), keras.saving.load_model(model_path).get_weights(), strict=True):
         assert a.tobytes() == b.tobytes()  # bit for bit
-
-
-def run_listing_modules(script, *args):
-    """Run a script as `python SCRIPT ARGS` does, and print at its exit which Matplotlib modules were loaded."""
-    probe = (
-        "import atexit, os, runpy, sys, types\n"
-        "def report():\n"
-        "    loaded = [n for n, m in sys.modules.items() if n.split('.')[0] == 'matplotlib' and isinstance(m, types.ModuleType)]\n"
-        "    print('loaded:', loaded, 'keras' in sys.modules, flush=True)\n"
-        "atexit.register(report)\n"
-        f"sys.argv = {[str(ROOT / script), *map(str, args)]!r}\n"
-        "sys.path.insert(0, os.path.dirname(sys.argv[0]))\n"
-        "runpy.run_path(sys.argv[0], run_name='__main__')\n"
-    )
-    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=clean_env(), cwd=ROOT)
 
 
 def test_another_seed_gives_other_weights(synthetic_run, digits):

@@ -5,7 +5,16 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import MNIST_DATA, ROOT, clean_env, epoch_figures, needs_mnist, progress_counts, run_script
+from conftest import (
+    MNIST_DATA,
+    ROOT,
+    clean_env,
+    epoch_figures,
+    needs_mnist,
+    on_the_default_run,
+    progress_counts,
+    run_script,
+)
 from pictures import scan
 
 import predict
@@ -14,7 +23,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import handwriting  # noqa: E402  (bench/handwriting.py: the conditions and the table)
 from mnist_helpers.mnist_data import describe, is_canonical
 
-pytestmark = [pytest.mark.real_mnist, needs_mnist]
+pytestmark = [pytest.mark.real_mnist, needs_mnist, on_the_default_run]
 
 
 def test_loader_returns_the_published_mnist(mnist):

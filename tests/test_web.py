@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, needs_mnist
+from conftest import ROOT, needs_mnist, on_the_default_run
 from PIL import Image
 
 import export_web
@@ -184,6 +184,7 @@ def shipped_weights(script: str) -> dict:
 
 
 @needs_mnist
+@on_the_default_run  # not the browser's worker: no browser here
 def test_the_shipped_weights_are_the_default_runs(default_run):
     """web/weights.js holds the default run's weights, up to rounding: another CPU, thread count or
     library version rounds the last bits of a sum differently, and 2,345 updates carry that on (at
