@@ -19,7 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from mnist_helpers.cli import add_data_flag, add_quiet_flag, add_seed_flag
-from mnist_helpers.files import ensure_writable_folder, refuse_folder
+from mnist_helpers.files import check_output
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.results_table import (
     CSV_NAME,
@@ -27,8 +27,7 @@ from mnist_helpers.results_table import (
     make_row,
     markdown_table,
     read_rows,
-    replace_experiment,
-    write_rows,
+    update_rows,
 )
 
 OUT = "experiments"  # where the table and pictures go (a --quick run: into OUT/quick)
@@ -118,7 +117,7 @@ def label(setting: str, quick: bool) -> str:
     return f"quick: {setting}, run for 1 epoch" if quick else setting
 
 
-def run_experiments(names: list, options, data, rows: list) -> None:
+def run_experiments(names: list, options, data) -> None:
     from mnist_helpers import (
         lesson_run,
     )  # Keras loads here, once the flags, data and output folder are known to be good
@@ -131,6 +130,7 @@ def run_experiments(names: list, options, data, rows: list) -> None:
 
     defaults = lesson_run.constants()
 
+    rows = []  # the table as last written
     done = {}  # a setting that several experiments share (the default run) is trained once
     started = time.perf_counter()
     for name in names:
@@ -148,8 +148,8 @@ def run_experiments(names: list, options, data, rows: list) -> None:
             outcomes.append(done[key])
             new_rows.append(make_row(name, label(setting, options.quick), done[key], done[key]))
             # Save after every run: Ctrl-C keeps what is finished.
-            rows = replace_experiment(rows, name, new_rows, list(EXPERIMENTS))
-            write_rows(options.out, rows, notes=[quick_note(data) if options.quick else LECUN_NOTE])
+            notes = [quick_note(data) if options.quick else LECUN_NOTE]
+            rows = update_rows(options.out, name, new_rows, list(EXPERIMENTS), notes)
             labels = [label(setting, options.quick) for setting, _ in settings[:i]]
             title = f"Experiment '{name}'" + (f" ({quick_note(data)})" if options.quick else "")
             figure = experiment_figure(
@@ -203,12 +203,11 @@ def main(argv=None):
         return list_experiments()
     # Check everything a user can get wrong before the first run starts.
     for output in (CSV_NAME, MARKDOWN_NAME, *(f"{name}.png" for name in EXPERIMENTS)):
-        refuse_folder(options.out / output, "experiments.py")
-    ensure_writable_folder(options.out, "the results")
-    rows = read_rows(options.out)  # the table so far; one that is not ours stops here
+        check_output(options.out / output, "experiments.py", "the results")
+    read_rows(options.out)  # a table there that is not ours stops here
     mnist = load_data(options.data)  # read once; says where the data comes from; stops on missing or bad files
     data = quick_subset(mnist) if options.quick else mnist
-    run_experiments(options.names or list(EXPERIMENTS), options, data, rows)
+    run_experiments(options.names or list(EXPERIMENTS), options, data)
 
 
 if __name__ == "__main__":

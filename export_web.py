@@ -15,12 +15,13 @@ lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here 
 
 import argparse
 import base64
+import json
 from pathlib import Path
 
 import numpy as np
 
 from mnist_helpers.errors import UserError
-from mnist_helpers.files import atomic_output, ensure_writable_folder, refuse_folder
+from mnist_helpers.files import check_output, said, write_output
 from mnist_helpers.model_file import keras_file, load_digit_model
 
 MODEL = "mnist_model.keras"  # where mnist_learn.py --save-model puts it in the examples
@@ -38,19 +39,39 @@ def dense_weights(model, path) -> list[np.ndarray]:
             f"{path} is built as {found}, but the page runs Dense(relu) then Dense(softmax), as mnist_learn.py "
             "builds it; export a model saved by `python mnist_learn.py --save-model`."
         )
-    return [np.asarray(weights, dtype="<f4") for layer in model.layers for weights in layer.get_weights()]
+    weights = [np.asarray(weights, dtype="<f4") for layer in model.layers for weights in layer.get_weights()]
+    check_page_weights(weights, path)
+    return weights
+
+
+def check_page_weights(weights: list[np.ndarray], path) -> None:
+    """The arrays as the page uses them (web/app.js checks the same when it loads): w1 (784, n), b1 (n,),
+    w2 (n, 10), b2 (10,), every number finite."""
+    shapes = [array.shape for array in weights]
+    hidden = shapes[0][1] if shapes and len(shapes[0]) == 2 else None
+    if shapes != [(784, hidden), (hidden,), (hidden, 10), (10,)]:
+        raise UserError(
+            f"{path} holds arrays of shapes {shapes}, but the page needs w1 (784, n), b1 (n,), w2 (n, 10) and "
+            "b2 (10,): both layers with their biases; export a model saved by `python mnist_learn.py --save-model`."
+        )
+    if not all(np.isfinite(array).all() for array in weights):
+        raise UserError(
+            f"{path} holds weights that are not numbers (NaN or infinite): its training diverged; "
+            "train it again (smaller --batch-size or fewer --epochs if it diverges again)."
+        )
 
 
 def weights_script(weights: list[np.ndarray], source: str) -> str:
-    """The page's data script: each array as little-endian float32 bytes in base64, and its shape."""
+    """The page's data script: each array as little-endian float32 bytes in base64, and its shape; the
+    model's name as a JSON string, whatever characters it holds."""
     names = ("w1", "b1", "w2", "b2")
     arrays = ",\n".join(
         f'  {name}: {{shape: {list(array.shape)}, base64: "{base64.b64encode(array.tobytes()).decode()}"}}'
         for name, array in zip(names, weights)
     )
     return (
-        f"// Made by export_web.py from {source}: 784 inputs, {weights[0].shape[1]} hidden units, 10 outputs.\n"
-        f'window.MNIST_WEIGHTS = {{\n  source: "{source}",\n{arrays}\n}};\n'
+        f"// Made by export_web.py from {json.dumps(source)[1:-1]}: 784 inputs, {weights[0].shape[1]} hidden units, "
+        f"10 outputs.\nwindow.MNIST_WEIGHTS = {{\n  source: {json.dumps(source)},\n{arrays}\n}};\n"
     )
 
 
@@ -67,12 +88,13 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    refuse_folder(args.out, "--out")
-    ensure_writable_folder(args.out.parent, "the weights")
+    check_output(args.out, "--out", "the weights")
     weights = dense_weights(load_digit_model(args.model), args.model)
-    with atomic_output(args.out) as temporary:
-        temporary.write_text(weights_script(weights, args.model.name), encoding="utf-8")
-    print(f"Wrote {args.out}: {sum(w.size for w in weights):,} weights of {args.model.name}. Open web/index.html.")
+    script = weights_script(weights, args.model.name)
+    replaced = write_output(args.out, lambda temporary: temporary.write_text(script, encoding="utf-8"))
+    print(
+        f"Wrote {said(args.out, replaced)}: {sum(w.size for w in weights):,} weights of {args.model.name}. Open web/index.html."
+    )
 
 
 if __name__ == "__main__":

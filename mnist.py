@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mnist_helpers.cli import add_data_flag, bounded_int, output_file
 from mnist_helpers.errors import UserError
-from mnist_helpers.files import ensure_writable_folder, refuse_folder
+from mnist_helpers.files import check_output, said
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.shapes import shape_table
 
@@ -55,8 +55,7 @@ def main(argv=None):
             f"--save {args.save}: Matplotlib cannot write .{figure_format(args.save)} files; "
             "end the name in .png, .jpg, .pdf or .svg."
         )
-    refuse_folder(args.save, "--save")
-    ensure_writable_folder(args.save.parent, "the picture")
+    check_output(args.save, "--save", "the picture")
 
     # The post's names for the four arrays: images are (samples, 28, 28) uint8, labels 0-9.
     (train_images, train_labels), (test_images, test_labels) = load_data(args.data)
@@ -73,9 +72,9 @@ def main(argv=None):
     if args.index >= len(train_images):
         raise UserError(f"--index {args.index} is past the last training digit; use 0 to {len(train_images) - 1}.")
     figure = digits_figure(train_images, train_labels, args.count, args.index)
-    save_figure(figure, args.save, keep_open=True)
+    replaced = save_figure(figure, args.save, keep_open=True)
     print(
-        f"Saved {args.save}: the first {min(args.count, len(train_images))} training digits and digit {args.index} large."
+        f"Saved {said(args.save, replaced)}: the first {min(args.count, len(train_images))} training digits and digit {args.index} large."
     )
     show_window(figure)  # as the post's mnist.py does, where there is a screen; close the window to finish
 

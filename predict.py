@@ -25,7 +25,7 @@ from mnist_helpers.cli import add_data_flag, bounded_int, silent
 from mnist_helpers.lifecycle import report
 from mnist_helpers.digit_image import open_image, preview, to_mnist_digit
 from mnist_helpers.errors import UserError
-from mnist_helpers.files import ensure_writable_folder
+from mnist_helpers.files import check_output, ensure_writable_folder, said
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.model_file import check_model_file, keras_file, load_digit_model
 
@@ -115,7 +115,7 @@ def read_image(name: str, show: bool) -> Reading:
         image = open_image(name)
         return Reading(name, Path(name).stem, preview(image) if show else None, to_mnist_digit(image, name=name))
     except UserError as error:
-        return Reading(name, Path(name).stem, error=error)
+        return Reading(name, Path(name).stem, error=error if name in str(error) else UserError(f"{name}: {error}"))
 
 
 def main(argv=None):
@@ -154,11 +154,15 @@ def show(reading: Reading, scores, path: Path) -> bool:
     from mnist_helpers.plotting import prediction_figure, save_figure  # Matplotlib loads only here
 
     try:
-        save_figure(prediction_figure(Path(reading.name).name, reading.picture, reading.digit, scores), path)
+        check_output(path, "--show")
+        replaced = save_figure(prediction_figure(Path(reading.name).name, reading.picture, reading.digit, scores), path)
     except OSError as error:
         report(UserError(f"Cannot write {path} ({error.strerror or error}); use --out DIR with a writable folder."))
         return False
-    print(f"  what the network saw: {path}")
+    except UserError as error:
+        report(error)
+        return False
+    print(f"  what the network saw: {said(path, replaced)}")
     return True
 
 

@@ -26,6 +26,15 @@ def bounded_int(lowest: int, highest: int | None = None):
 
 
 positive_int = bounded_int(1)  # argparse type: 1, 2, 3, ...
+BIGGEST_BATCH = 2**31 - 1  # TensorFlow counts a batch's images in a 32-bit integer
+
+
+def batch_size_int(text: str) -> int:
+    """argparse type for --batch-size: 1 or more, and no more than a batch can count."""
+    value = positive_int(text)
+    if value > BIGGEST_BATCH:
+        raise argparse.ArgumentTypeError(f"must be at most {BIGGEST_BATCH:,} (more than any training set), got {value}")
+    return value
 
 
 def output_file(text: str):
@@ -43,7 +52,7 @@ def add_training_flags(
         "--epochs", type=positive_int, default=epochs, help=f"passes over the training set (default {epochs})"
     )
     parser.add_argument(
-        "--batch-size", type=positive_int, default=batch_size, help=f"images per update (default {batch_size})"
+        "--batch-size", type=batch_size_int, default=batch_size, help=f"images per update (default {batch_size})"
     )
     parser.add_argument(
         "--hidden-units",

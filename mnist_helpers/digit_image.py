@@ -79,7 +79,7 @@ def open_image(path) -> Image.Image:
             f"{path} is too large to open safely (more than {Image.MAX_IMAGE_PIXELS:,} pixels); "
             "resize it to a few megapixels first."
         )
-    except OSError as error:  # truncated or damaged data, unreadable file
+    except (OSError, ValueError, SyntaxError) as error:  # truncated or damaged data, a text chunk too large
         raise UserError(f"{path} could not be read ({error}); save or copy the image again.")
 
 
@@ -243,6 +243,10 @@ def grey_levels(image: Image.Image) -> np.ndarray:
     """
     if image.mode == "F":  # 32-bit floating point: scaled to its own brightest value
         values = np.asarray(image, dtype=np.float32)
+        if not np.isfinite(values).all():
+            raise UserError(
+                "The image holds pixel values that are not numbers (NaN or infinite); save it as a PNG or JPEG."
+            )
         return np.clip(values / max(float(values.max()), 1e-9), 0, 1)
     if image.mode.startswith("I"):  # 16- and 32-bit whole numbers
         values = np.asarray(image, dtype=np.float32)
@@ -257,7 +261,12 @@ def grey_levels(image: Image.Image) -> np.ndarray:
         visible = alpha > 0.5
         background = 1.0 if not visible.any() or marks[visible].mean() < 0.5 else 0.0
         return (marks * alpha + background * (1 - alpha)).astype(np.float32)
-    return np.asarray(image.convert("L"), dtype=np.float32) / 255
+    if image.mode == "LAB":  # Pillow converts LAB to nothing else; its L channel is the lightness
+        return np.asarray(image.getchannel("L"), dtype=np.float32) / 255
+    try:
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255
+    except ValueError:  # a mode Pillow cannot convert
+        raise UserError(f"The image's colour mode ({image.mode}) cannot be read as grey; save it as a PNG or JPEG.")
 
 
 def resize(values: np.ndarray, factor: float, method=None) -> np.ndarray:

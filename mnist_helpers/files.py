@@ -1,58 +1,116 @@
-"""Writing output files safely: check the folder first, write to a temporary name, then rename.
+"""Writing output files, one way for every script: a regular file, whole, or nothing.
 
-An interrupted or failed run therefore never leaves a half-written picture, table or model.
+- Before any work, ``check_output`` refuses a name that cannot become a regular file (a folder, a
+  device, a FIFO, a socket) and proves the folder takes the file's temporary name.
+- ``write_output`` writes to that temporary name beside the file, then renames it over the file:
+  an error, Ctrl-C, SIGTERM or SIGHUP at any moment leaves the old file (or none) and no temporary.
+- The rule for a file already there: it is replaced, and the script's line naming the output says
+  "replaced". A link is written through: the file it leads to is replaced, the link stays.
 """
 
 import contextlib
-import itertools
 import os
-import tempfile
+import stat
+import zlib
 from pathlib import Path
 
 from .errors import UserError
-from .lifecycle import ctrl_c_handler
+from .lifecycle import stops_raise
+
+NOT_FILES = {stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket"}
 
 
 def ensure_writable_folder(folder, what: str) -> Path:
-    """Create ``folder`` if needed and prove it is writable, before any long work starts."""
+    """Create ``folder`` if needed and prove a file can be made in it, before any long work starts."""
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        probe = folder / _temporary_name(folder / "probe")
+        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        os.remove(probe)
     except OSError as error:
         raise UserError(f"Cannot write {what} to {folder}/ ({error.strerror or error}); choose a writable folder.")
     return folder
 
 
-def refuse_folder(path, flag: str) -> None:
-    """An output file's name that is already taken by a folder is refused, before any work starts."""
-    if Path(path).is_dir():
-        raise UserError(f"{path} is a folder, so {flag} cannot write a file there; choose another name.")
-
-
-_numbers = itertools.count()  # makes each temporary name of this process unique
-
-
-def _interrupt(signum, frame, previous):
-    raise KeyboardInterrupt  # Python's own Ctrl-C, whatever handler was set: the block's clean-up runs
-
-
-@contextlib.contextmanager
-def atomic_output(path):
-    """Yield a temporary path beside ``path`` for the caller to write; on success it is renamed to
-    ``path``, on any failure or Ctrl-C it is removed.
-
-    The caller creates the file itself (so it gets the usual permissions); the name is fixed before
-    anything exists on disk, so an interruption at any moment leaves nothing behind.
-    """
+def check_output(path, flag: str, what: str = "the output") -> Path:
+    """Refuse, before any work, an output name that cannot be written as a regular file; return it."""
     path = Path(path)
-    temporary = path.with_name(f".{path.stem}-{os.getpid()}-{next(_numbers)}.tmp{path.suffix}")
-    with ctrl_c_handler(_interrupt):
+    target = _target(path)
+    try:
+        mode = os.stat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):  # the folder's check below says what is wrong
+        mode = None
+    except OSError as error:
+        raise UserError(f"{flag} {path}: cannot look at it ({error.strerror}); choose another name.")
+    if mode is not None and stat.S_ISDIR(mode):
+        raise UserError(f"{path} is a folder, so {flag} cannot write a file there; choose another name.")
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = NOT_FILES.get(stat.S_IFMT(mode), "not a regular file")
+        raise UserError(f"{flag} {path} is {kind}, not a file; choose a file name.")
+    try:
+        ensure_writable_folder(target.parent, what)
+        temporary = target.parent / _temporary_name(target)
+        os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        os.remove(temporary)
+    except OSError as error:  # the name fits, but its temporary name does not (or the folder changed)
+        raise UserError(f"{flag} {path}: cannot write it ({error.strerror}); choose a shorter name or another folder.")
+    return path
+
+
+def write_output(path, write) -> bool:
+    """Call ``write(temporary)`` to create the file under a temporary name beside ``path``, then rename it
+    to ``path``; on any failure or stop the temporary file is removed. True when a file was replaced."""
+    path = Path(path)
+    target = _target(path)
+    replaced = target.exists()
+    if replaced and not target.is_file():
+        raise UserError(f"{path} is no longer a regular file; choose another name.")
+    temporary = target.parent / _temporary_name(target)
+    with stops_raise():
         try:
-            yield temporary
-            os.replace(temporary, path)
+            write(temporary)
+            os.replace(temporary, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.remove(temporary)
             raise
+    return replaced
+
+
+@contextlib.contextmanager
+def exclusive(folder):
+    """Inside the block this process alone works on ``folder``'s files: another process's block waits.
+    A lock on the folder itself (nothing is left behind); on Windows, on a hidden file in it."""
+    if os.name == "nt":
+        import msvcrt
+
+        with open(Path(folder) / ".lock", "a+b") as file:
+            file.seek(0)
+            msvcrt.locking(file.fileno(), msvcrt.LK_LOCK, 1)  # retries for 10 s, then OSError
+            yield
+        return
+    import fcntl
+
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # released when closed, and when the process ends anyhow
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def said(path, replaced: bool) -> str:
+    """The output's name as the scripts print it: ``mine.png`` or ``mine.png (replaced)``."""
+    return f"{path} (replaced)" if replaced else str(path)
+
+
+def _target(path: Path) -> Path:
+    """The file written for ``path``: a link's final target (so the link stays), else ``path`` itself."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path  # a loop: os.stat says so
+
+
+def _temporary_name(path: Path) -> str:
+    """A hidden name of fixed length beside ``path``, unique to this process and file, with its suffix
+    (Keras and Matplotlib read the format from it)."""
+    return f".{os.getpid()}-{zlib.crc32(path.name.encode('utf-8', 'surrogateescape')):08x}.tmp{path.suffix}"

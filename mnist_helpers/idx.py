@@ -17,6 +17,7 @@ import numpy as np
 from .errors import UserError
 
 UBYTE = 0x08
+MAX_DEFLATE_RATIO = 1032  # deflate's limit: no compressed byte stands for more than 1,032 bytes
 
 
 def idx_header(shape: tuple[int, ...]) -> bytes:
@@ -44,19 +45,20 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
 
     Raises UserError naming the file and what is wrong with it.
     """
-    opener = gzip.open if path.name.endswith(".gz") else open
+    gzipped = path.name.endswith(".gz")
     try:
-        with opener(path, "rb") as stream:
-            return _read_idx_stream(stream, path, ndim)
+        limit = path.stat().st_size * MAX_DEFLATE_RATIO if gzipped else None  # what a gzip file can hold
+        with (gzip.open if gzipped else open)(path, "rb") as stream:
+            return _read_idx_stream(stream, path, ndim, limit)
     except gzip.BadGzipFile as error:
-        raise UserError(f"{path} is not valid gzip data ({error}); download the file again.")
+        raise UserError(f"{path} is damaged: not valid gzip data ({error}); download it again.")
     except (EOFError, zlib.error):
-        raise UserError(f"{path} is truncated or corrupt (the gzip stream breaks off); download it again.")
+        raise UserError(f"{path} is damaged: truncated or corrupt (the gzip stream breaks off); download it again.")
     except OSError as error:
-        raise UserError(f"Cannot read {path}: {error.strerror or error}.")
+        raise UserError(f"Cannot read {path}: {error.strerror or error}; check its permissions.")
 
 
-def _read_idx_stream(stream, path: Path, ndim: int) -> np.ndarray:
+def _read_idx_stream(stream, path: Path, ndim: int, limit) -> np.ndarray:
     head = stream.read(4)
     if len(head) == 0:
         raise UserError(f"{path} is empty; download the file again.")
@@ -75,7 +77,12 @@ def _read_idx_stream(stream, path: Path, ndim: int) -> np.ndarray:
         raise UserError(f"{path} is truncated inside its header; download it again.")
     shape = struct.unpack(f">{ndim}I", dims_bytes)
     promised = math.prod(shape)
-    data = _read_at_most(stream, promised + 1)  # never more than the file holds, whatever the header says
+    if limit is not None and promised > limit:  # a raw file's reading below is bounded by its size
+        raise UserError(
+            f"{path} is damaged: its header promises {promised:,} bytes of data, more than a file of its size "
+            "can hold; download it again."
+        )
+    data = read_at_most(stream, promised + 1)  # never more than the file holds, whatever the header says
     if len(data) < promised:
         raise UserError(
             f"{path} is truncated: its header promises {promised:,} bytes of data, the file holds {len(data):,}; "
@@ -92,7 +99,7 @@ def _read_idx_stream(stream, path: Path, ndim: int) -> np.ndarray:
 CHUNK = 1 << 22  # 4 MiB
 
 
-def _read_at_most(stream, limit: int) -> bytearray:
+def read_at_most(stream, limit: int) -> bytearray:
     """Up to ``limit`` bytes from ``stream``, read chunk by chunk: memory grows with what is really there."""
     data = bytearray()
     while len(data) < limit:

@@ -59,16 +59,16 @@ def native_stderr(into: list):
 
 
 def _terminal_back_on_ctrl_c(terminal: int):
-    """Inside the block, Ctrl-C first points file descriptor 2 back at ``terminal``, then does what it
+    """Inside the block, a stop (Ctrl-C, SIGTERM, SIGHUP) first points file descriptor 2 back at ``terminal``, then does what it
     did before: so "Interrupted." reaches the terminal, not the capture."""
 
     def restore_then_interrupt(signum, frame, previous):
         os.dup2(terminal, 2)
         if callable(previous):
             previous(signum, frame)
-        raise KeyboardInterrupt
+        raise lifecycle.Stopped(signum)
 
-    return lifecycle.ctrl_c_handler(restore_then_interrupt)
+    return lifecycle.on_stop(restore_then_interrupt)
 
 
 @contextlib.contextmanager

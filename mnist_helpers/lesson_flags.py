@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 from .backend import describe
 from .cli import add_quiet_flag, add_training_flags
-from .files import ensure_writable_folder, refuse_folder
+from .files import check_output, ensure_writable_folder
 from .lesson_output import PICTURES, go_quiet
 from .model_file import keras_file
 
@@ -78,9 +78,8 @@ def override(lesson: dict, argv=None) -> SimpleNamespace:
 def check_outputs(flags) -> None:
     """Refuse output paths that cannot be written, before any training starts."""
     if flags.save_model:
-        refuse_folder(flags.save_model, "--save-model")
-        ensure_writable_folder(flags.save_model.parent, "the model")
+        check_output(flags.save_model, "--save-model", "the model")
     if not flags.no_plots:
         ensure_writable_folder(flags.plots, "the pictures")
         for name in PICTURES:
-            refuse_folder(flags.plots / name, "--plots")
+            check_output(flags.plots / name, "--plots", "the pictures")

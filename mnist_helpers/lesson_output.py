@@ -12,6 +12,7 @@ import math
 import sys
 from dataclasses import dataclass
 
+from .files import said
 from .mnist_data import load_data
 from .shapes import shape_table
 
@@ -102,15 +103,15 @@ def save_outputs(outputs, model, history: dict, scaled: bool) -> None:
     from .model_file import save_model
 
     if outputs.save_model:
-        save_model(model, outputs.save_model)
-        tell(f"Saved the trained model to {outputs.save_model}.")
+        replaced = save_model(model, outputs.save_model)
+        tell(f"Saved the trained model to {said(outputs.save_model, replaced)}.")
     if not outputs.no_plots:
         tell("Drawing the pictures...", flush=True)
-        paths = draw_pictures(outputs, model, history, scaled)
-        tell(f"Pictures in {outputs.plots}/: {', '.join(path.name for path in paths)}")
+        drawn = draw_pictures(outputs, model, history, scaled)
+        tell(f"Pictures in {outputs.plots}/: {', '.join(said(path.name, replaced) for path, replaced in drawn)}")
 
 
-def draw_pictures(outputs, model, history: dict, scaled: bool) -> list:
+def draw_pictures(outputs, model, history: dict, scaled: bool) -> list:  # [(path, replaced a file)]
     """The four pictures of a run. The test images are read again here rather than kept from the start:
     holding the loaded data through training would keep 47 MB of training images alive during fit."""
     from .cli import silent
@@ -123,5 +124,4 @@ def draw_pictures(outputs, model, history: dict, scaled: bool) -> list:
     probabilities = model.predict(pixels, verbose=0)
     kernel = model.layers[0].get_weights()[0]
     paths = [outputs.plots / name for name in PICTURES]
-    save_training_pictures(paths, history, x_test, y_test, probabilities, kernel)
-    return paths
+    return list(zip(paths, save_training_pictures(paths, history, x_test, y_test, probabilities, kernel)))

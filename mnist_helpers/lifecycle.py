@@ -1,20 +1,27 @@
-"""How every script starts and ends: Ctrl-C, errors as one sentence, and every exit code, in one place.
+"""How every script starts and ends: stops, errors as one sentence, and every exit code, in one place.
 
 Each script calls ``start(__name__)`` before its other imports and, if it has a ``main``, ends with
 ``run(main)``. ``start`` does nothing unless the script is the program being run (``__main__``,
 outside a notebook's kernel), so importing a script in a test installs nothing. From then on:
 
-- Ctrl-C ends the run at once with "Interrupted." and exit code 130, never a traceback. Unwinding
-  the stack mid-training can crash TensorFlow (its threads still use what the unwinding frees:
-  ``free(): invalid next size`` about 1 run in 5, found by CI), so the process ends without it;
-  while an output file is written, ``files.atomic_output`` lets Ctrl-C raise instead, to remove
-  the half-written file.
+- Ctrl-C, SIGTERM and SIGHUP end the run at once ("Interrupted.", exit code 128 + the signal's
+  number: 130, 143, 129), never a traceback. Unwinding the stack mid-training can crash TensorFlow
+  (its threads still use what the unwinding frees: ``free(): invalid next size`` about 1 run in 5,
+  found by CI), so the process ends without it. Inside ``stops_raise()`` (while an output file is
+  written, or a model loaded) a stop raises ``Stopped`` instead, so the block removes what it made.
+- A reader that goes away (``| head``) ends the run quietly, as Unix tools end: by SIGPIPE.
+- A closed stdin, stdout or stderr (``2>&-``) becomes /dev/null, so a good run never dies of it and
+  no file opened later takes its number; a name that is not UTF-8 is printed escaped.
 - A ``UserError`` prints ``error: <sentence>`` and exits with its code; so does an error that
-  ``explain`` (the lesson's) turns into one. Anything else is a bug and keeps its traceback.
-- Windows delivers Ctrl-C to Python as SIGINT too, the one signal handled here.
+  ``explain`` (the lesson's) turns into one, an ``OSError`` (no space, no permission, a name too
+  long: named with its path and the fix) and a ``MemoryError``. Anything else is a bug and keeps
+  its traceback.
+- Windows delivers Ctrl-C to Python as SIGINT too; it has no SIGHUP or SIGPIPE.
 """
 
+import atexit
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -22,7 +29,16 @@ import threading
 
 from .errors import UserError
 
-INTERRUPTED_EXIT_CODE = 130  # the shell's code for "ended by Ctrl-C"
+STOPS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+INTERRUPTED_EXIT_CODE = 128 + signal.SIGINT  # the shell's code for "ended by Ctrl-C": 130
+
+
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C, SIGTERM or SIGHUP, raised inside ``stops_raise()``."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signum)
+        self.signum = signum
 
 
 def start(name: str, explain=None) -> None:
@@ -30,59 +46,141 @@ def start(name: str, explain=None) -> None:
     is "__main__". ``explain(error, namespace)`` may turn an error of the script into a UserError."""
     if name != "__main__" or "ipykernel" in sys.modules:
         return
-    signal.signal(signal.SIGINT, _on_ctrl_c)
+    for signum in STOPS:
+        signal.signal(signum, _on_stop)
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # Python ignores it, and raises BrokenPipeError instead
+    _standard_streams()
     sys.excepthook = lambda kind, error, traceback: _top_level(error, traceback, explain)
+    atexit.register(_flush_at_exit)
 
 
 def run(main, argv=None) -> None:
     """Call ``main(argv)`` and exit with its code; a UserError or Ctrl-C ends with one line."""
     try:
         code = main(argv)
-    except UserError as error:
-        report(error)
-        code = error.exit_code
-    except KeyboardInterrupt:  # raised while an output file was written, now removed
-        code = interrupted()
+        sys.stdout.flush()  # a full disk or device behind stdout is said here
+    except KeyboardInterrupt as stop:  # raised inside stops_raise(), whose block cleaned up
+        code = interrupted(getattr(stop, "signum", signal.SIGINT))
+    except Exception as error:
+        explained = as_user_error(error)
+        if explained is None:
+            raise
+        report(explained)
+        code = explained.exit_code
     sys.exit(code or 0)
+
+
+FIXES = {  # errno: what to do
+    errno.ENOSPC: "free some space on that disk or choose another folder",
+    errno.EACCES: "you have no permission there: choose another path or change its permissions",
+    errno.EPERM: "you have no permission there: choose another path or change its permissions",
+    errno.EROFS: "that disk is read-only: choose another folder",
+    errno.ENAMETOOLONG: "choose a shorter name",
+    errno.ENOENT: "check the path",
+    errno.ENOTDIR: "part of the path is a file, not a folder: check the path",
+    errno.EISDIR: "it is a folder: give a file name",
+    errno.ELOOP: "a link in the path leads back to itself: fix the link",
+}
+if hasattr(errno, "EDQUOT"):
+    FIXES[errno.EDQUOT] = "your disk quota is used up: free some space or choose another folder"
+
+
+def as_user_error(error: BaseException):
+    """The one sentence for an error a user can cause that is not a UserError (an OSError, a MemoryError),
+    or None for a bug."""
+    if isinstance(error, UserError):
+        return error
+    if isinstance(error, MemoryError):
+        return UserError(
+            "Ran out of memory; use smaller settings (--hidden-units, --batch-size) or close other programs."
+        )
+    if isinstance(error, OSError) and error.errno is not None:
+        where = error.filename if error.filename is not None else "standard output or a file"
+        fix = FIXES.get(error.errno, "check the path and the disk")
+        return UserError(f"{where}: {error.strerror or error}; {fix}.")
+    return None
 
 
 def report(error: UserError) -> None:
     """Print a user error as the one line every script uses: ``error: <what is wrong and the fix>``."""
-    sys.stdout.flush()  # what was printed before the error stays above it
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()  # what was printed before the error stays above it
     print(f"error: {error}", file=sys.stderr, flush=True)
 
 
-def interrupted() -> int:
-    sys.stdout.flush()
-    print("\nInterrupted.", file=sys.stderr, flush=True)
-    return INTERRUPTED_EXIT_CODE
+def interrupted(signum: int = signal.SIGINT) -> int:
+    """Say the run was stopped; the exit code for it (128 + the signal's number)."""
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
+    name = "" if signum == signal.SIGINT else f" ({signal.Signals(signum).name})"
+    print(f"\nInterrupted{name}.", file=sys.stderr, flush=True)
+    return 128 + signum
 
 
 @contextlib.contextmanager
-def ctrl_c_handler(handler):
-    """Inside the block Ctrl-C calls ``handler(signum, frame, previous)``; the handler before it is back
-    afterwards. Only the main thread can set one; elsewhere the block runs as it is."""
+def on_stop(handler):
+    """Inside the block Ctrl-C, SIGTERM and SIGHUP call ``handler(signum, frame, previous)``; the handlers
+    before it are back afterwards. Only the main thread can set one; elsewhere the block runs as it is."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda signum, frame: handler(signum, frame, previous))
+    previous = {signum: signal.getsignal(signum) for signum in STOPS}
+    for signum in STOPS:
+        signal.signal(signum, lambda signum, frame: handler(signum, frame, previous[signum]))
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler_before in previous.items():
+            signal.signal(signum, handler_before)
 
 
-def _on_ctrl_c(signum, frame) -> None:
-    _end_now(interrupted())
+def _raise_stopped(signum, frame, previous):
+    raise Stopped(signum)  # whatever handler was set: the block's clean-up runs
+
+
+def stops_raise():
+    """Inside the block a stop raises ``Stopped``, so that the block's clean-up runs (see the module's note)."""
+    return on_stop(_raise_stopped)
+
+
+def _on_stop(signum, frame) -> None:
+    _end_now(interrupted(signum))
+
+
+def _standard_streams() -> None:
+    """A closed stdin, stdout or stderr is opened on /dev/null; stdout escapes what it cannot encode."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # takes the lowest free number: this one
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115  (open for the whole run)
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stdout.reconfigure(errors="backslashreplace")  # a file name that is not UTF-8, say
+
+
+def _flush_at_exit() -> None:
+    """What is left in stdout's buffer is written here, where a full device is still said in one sentence."""
+    try:
+        sys.stdout.flush()
+    except OSError as error:
+        report(as_user_error(error))
+        _end_now(1)
 
 
 def _top_level(error, traceback, explain) -> None:
     """sys.excepthook of a flat script: its error as one sentence and its exit code."""
     if isinstance(error, KeyboardInterrupt):
-        _end_now(interrupted())
+        _end_now(interrupted(getattr(error, "signum", signal.SIGINT)))
     frame = traceback.tb_frame if traceback else None  # the script's own top level
-    explained = error if isinstance(error, UserError) else explain and explain(error, frame.f_globals if frame else {})
+    explained = as_user_error(error) or (explain and explain(error, frame.f_globals if frame else {}))
     if not explained:
         sys.__excepthook__(type(error), error, traceback)
         _end_now(1)
@@ -92,6 +190,7 @@ def _top_level(error, traceback, explain) -> None:
 
 def _end_now(code: int) -> None:
     """Exit with ``code`` from a signal handler or sys.excepthook, where sys.exit cannot set it."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
     os._exit(code)

@@ -10,7 +10,8 @@ import zipfile
 from pathlib import Path
 
 from .errors import UserError
-from .files import atomic_output
+from .files import write_output
+from .lifecycle import stops_raise
 
 SUFFIX = ".keras"  # Keras 3's own format: one zip file holding the architecture and the weights
 INPUTS, OUTPUTS = 28 * 28, 10  # what every model of this project takes and gives
@@ -18,15 +19,15 @@ INPUTS, OUTPUTS = 28 * 28, 10  # what every model of this project takes and give
 
 def keras_file(text: str) -> Path:
     """argparse type for a model path: Keras saves and loads models as files ending in .keras."""
-    if not text.endswith(SUFFIX):
-        raise argparse.ArgumentTypeError(f"the model file must end in {SUFFIX}, got {text!r}")
+    if Path(text).suffix != SUFFIX:  # "models/.keras" is a hidden name without a suffix: Keras refuses it
+        raise argparse.ArgumentTypeError(f"the model file must be NAME{SUFFIX}, got {text!r}")
     return Path(text)
 
 
-def save_model(model, path) -> None:
-    """Save ``model`` to ``path``; an interrupted save leaves no file behind."""
-    with atomic_output(path) as temporary:
-        model.save(temporary)
+def save_model(model, path) -> bool:
+    """Save ``model`` to ``path``; an interrupted or failed save leaves no file behind. True when it
+    replaced a file."""
+    return write_output(path, model.save)
 
 
 def check_model_file(path) -> Path:
@@ -48,7 +49,10 @@ def load_digit_model(path):
     import keras
 
     try:
-        model = keras.saving.load_model(path, safe_mode=True)  # never run code stored in a file
+        with stops_raise():  # a stop lets Keras remove the folder it unpacks the file into
+            model = keras.saving.load_model(path, safe_mode=True)  # never run code stored in a file
+    except OSError:
+        raise
     except Exception as error:  # Keras raises ValueError, TypeError, KeyError ... for files it cannot rebuild
         if "lambda" in str(error).lower():
             reason = "it contains Python code (a Lambda layer), which Keras' safe mode refuses to run"

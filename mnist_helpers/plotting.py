@@ -28,7 +28,7 @@ import matplotlib.ticker  # noqa: E402
 from matplotlib.backend_bases import FigureCanvasBase  # noqa: E402
 from matplotlib.backends import BackendFilter, backend_registry  # noqa: E402
 
-from .files import atomic_output  # noqa: E402
+from .files import write_output  # noqa: E402
 
 DIGIT_CMAP = "gray_r"  # dark ink on white, like a pen on paper
 
@@ -37,14 +37,14 @@ def can_show_windows() -> bool:
     return plt.get_backend().lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE)
 
 
-def save_figure(figure, path, keep_open: bool = False) -> None:
+def save_figure(figure, path, keep_open: bool = False) -> bool:
     """Write ``figure`` to ``path`` in the format its suffix names (PNG by default), then free it
-    unless ``keep_open``. Never opens a window."""
+    unless ``keep_open``. Never opens a window. True when it replaced a file."""
     path = Path(path)
-    with atomic_output(path) as temporary:
-        figure.savefig(temporary, format=figure_format(path))
+    replaced = write_output(path, lambda temporary: figure.savefig(temporary, format=figure_format(path)))
     if not keep_open:
         plt.close(figure)
+    return replaced
 
 
 def figure_format(path) -> str:
@@ -201,9 +201,9 @@ def hidden_units_figure(kernel):
     return figure
 
 
-def save_training_pictures(paths, history: dict, x_test, test_labels, probabilities, kernel) -> None:
+def save_training_pictures(paths, history: dict, x_test, test_labels, probabilities, kernel) -> list[bool]:
     """Draw the four pictures of a training run and save them to ``paths``: learning curves, confusion
-    matrix, mistakes, hidden units."""
+    matrix, mistakes, hidden units. For each, True when it replaced a file."""
     images = np.asarray(x_test).reshape(-1, 28, 28)
     figures = (
         learning_curves_figure(history),
@@ -211,8 +211,7 @@ def save_training_pictures(paths, history: dict, x_test, test_labels, probabilit
         mistakes_figure(images, test_labels, probabilities),
         hidden_units_figure(kernel),
     )
-    for figure, path in zip(figures, paths, strict=True):
-        save_figure(figure, path)
+    return [save_figure(figure, path) for figure, path in zip(figures, paths, strict=True)]
 
 
 TITLE_WIDTH = 90  # characters on one line of a picture's title

@@ -2,13 +2,15 @@
 
 Both files are rewritten (atomically) after every run, so an interrupted session keeps every row
 it finished; running an experiment again replaces that experiment's rows and keeps the others.
+Each rewrite reads the table again under a lock on the folder, so two sessions writing to the same
+folder at once keep each other's rows.
 """
 
 import csv
 from pathlib import Path
 
 from .errors import UserError
-from .files import atomic_output
+from .files import exclusive, write_output
 
 COLUMNS = (
     "experiment",
@@ -47,6 +49,8 @@ def read_rows(folder) -> list[dict]:
     path = Path(folder) / CSV_NAME
     if not path.exists():
         return []
+    if not path.is_file():  # a FIFO would wait forever
+        raise UserError(f"{path} is not a regular file; move it away or choose --out DIR.")
     try:
         with open(path, newline="", encoding="utf-8") as file:
             reader = csv.DictReader(file)
@@ -58,15 +62,28 @@ def read_rows(folder) -> list[dict]:
     return rows
 
 
+def update_rows(folder, experiment: str, new_rows: list[dict], order: list[str], notes: list[str] = ()) -> list:
+    """Replace ``experiment``'s rows in the folder's table by ``new_rows`` and write it again, keeping the
+    rows another session wrote meanwhile; the table as written."""
+    with exclusive(folder):
+        rows = replace_experiment(read_rows(folder), experiment, new_rows, order)
+        write_rows(folder, rows, notes)
+    return rows
+
+
 def write_rows(folder, rows: list[dict], notes: list[str] = ()) -> None:
     """Write ``rows`` as results.csv and results.md (the table, then ``notes`` below it)."""
     folder = Path(folder)
-    with atomic_output(folder / CSV_NAME) as temporary, open(temporary, "w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    with atomic_output(folder / MARKDOWN_NAME) as temporary:
-        temporary.write_text(markdown_table(rows) + "".join(f"\n{note}\n" for note in notes), encoding="utf-8")
+
+    def write_csv(temporary):
+        with open(temporary, "w", newline="", encoding="utf-8") as file:
+            writer = csv.DictWriter(file, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    write_output(folder / CSV_NAME, write_csv)
+    table = markdown_table(rows) + "".join(f"\n{note}\n" for note in notes)
+    write_output(folder / MARKDOWN_NAME, lambda temporary: temporary.write_text(table, encoding="utf-8"))
 
 
 def markdown_table(rows: list[dict]) -> str:

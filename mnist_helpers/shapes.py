@@ -49,6 +49,12 @@ def check_fit_inputs(model, x, y, x_name: str, y_name: str) -> None:
             f"{x_name} has shape {x.shape}, but the model needs (samples, {features}): "
             f"flatten each image with `{fix}` before fit."
         )
+    if np.ndim(y) == 2 and 0 < y.shape[1] < classes:  # to_categorical ran on labels that lack the top digits
+        raise UserError(
+            f"{y_name} has {y.shape[1]} columns, one per digit up to its highest label ({y.shape[1] - 1}), but "
+            f"the model has {classes} outputs: encode with `{y_name} = to_categorical({y_name}, num_classes={classes})` "
+            "when your labels lack some digits."
+        )
     if np.ndim(y) != 2 or y.shape[1] != classes:
         raise UserError(
             f"{y_name} has shape {np.shape(y)}, but the model needs one-hot labels of shape (samples, {classes}): "

@@ -1,8 +1,11 @@
 """The data loader: every source it reads, and every bad file it must refuse with one clear sentence."""
 
 import gzip
+import io
 import os
 import shutil
+import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -210,10 +213,60 @@ def test_a_lying_header_allocates_nothing(tmp_path, digits, suffix, shape):
     name = f"train-images-idx3-ubyte{suffix}"
     data = idx_header(shape) + digits["x_train"].tobytes()
     (folder / name).write_bytes(gzip.compress(data) if suffix else data)
+    says = "more than a file of its size can hold" if suffix else "the file holds 470,400"
     with pytest.raises(
-        UserError, match=rf"{name} is truncated: its header promises [\d,]+ bytes of data, the file holds 470,400"
+        UserError, match=rf"{name} is (damaged|truncated): its header promises [\d,]+ bytes of data, {says}"
     ):
         load_data(folder, log=silent)
+
+
+def test_a_gzip_bomb_is_refused_before_it_is_unpacked(tmp_path, digits):
+    """60 KB of gzip that unpacks to 60 MB of zeros, its header claiming 4,294,967,295 images: no gzip
+    stream can hold that much, so nothing is unpacked."""
+    folder = write_idx_folder(tmp_path / "data", digits)
+    bomb = gzip.compress(idx_header((4_294_967_295, 28, 28)) + bytes(60_000_000), compresslevel=9)
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(bomb)
+    with pytest.raises(UserError, match="more than a file of its size can hold; download it again"):
+        load_data(folder, log=silent)
+    assert len(bomb) < 100_000
+
+
+def npz_with(path, digits, member: str, data: bytes, flags: int = 0, method: int = zipfile.ZIP_STORED):
+    """An .npz of the synthetic digits whose ``member`` holds ``data``, its zip headers saying ``flags``
+    (bit 0: encrypted) and compression ``method``."""
+    np.savez(path, **digits)
+    with zipfile.ZipFile(path) as archive:
+        others = {name: archive.read(name) for name in archive.namelist() if name != member}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in others.items():
+            archive.writestr(name, content)
+        archive.writestr(member, data)  # last: its two headers are the last of their kinds
+    raw = bytearray(path.read_bytes())
+    for signature, at_flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local, central header
+        header = raw.rfind(signature)
+        raw[header + at_flags : header + at_flags + 4] = struct.pack("<HH", flags, method)
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def test_a_damaged_npz_is_one_sentence_and_allocates_nothing_it_does_not_hold(tmp_path, digits):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": (10**12, 28, 28)})
+    cases = {
+        "huge": npz_with(tmp_path / "huge.npz", digits, "x_train.npy", header.getvalue() + bytes(1000)),
+        "encrypted": npz_with(tmp_path / "encrypted.npz", digits, "y_test.npy", b"secret" * 10, flags=1),
+        "compression method": npz_with(tmp_path / "method.npz", digits, "y_test.npy", b"x" * 60, method=99),
+    }
+    deflated = tmp_path / "deflate.npz"
+    np.savez_compressed(deflated, **digits)
+    raw = bytearray(deflated.read_bytes())
+    raw[len(raw) // 3 : len(raw) // 3 + 64] = bytes(64)  # zeros in the middle of a deflate stream
+    deflated.write_bytes(bytes(raw))
+    cases["damaged ("] = deflated  # a bad CRC-32, or zlib's own error, by where the zeros fall
+    for says, path in cases.items():
+        with pytest.raises(UserError, match="is damaged .*download it again") as raised:
+            load_data(path, log=silent)
+        assert str(path) in str(raised.value) and (says in str(raised.value) or says == "huge"), raised.value
 
 
 def test_a_fifo_is_refused_not_waited_on(tmp_path):

@@ -141,7 +141,9 @@ def test_a_batch_larger_than_the_training_set_is_said(digits, capsys):
         (["--batch-size", "-1"], "argument --batch-size: must be 1 or more, got -1"),
         (["--hidden-units", "abc"], "argument --hidden-units: expected a whole number, got 'abc'"),
         (["--validation", "train"], "argument --validation: invalid choice"),
-        (["--save-model", "model.h5"], "must end in .keras"),
+        (["--save-model", "model.h5"], "must be NAME.keras"),
+        (["--save-model", "models/.keras"], "must be NAME.keras"),
+        (["--batch-size", str(2**63)], "argument --batch-size: must be at most 2,147,483,647"),
     ],
 )
 def test_bad_flag_values_are_refused_by_the_parser(flags, complaint, capsys):
@@ -176,6 +178,27 @@ def test_forgetting_to_categorical_is_explained(digits):
     error = keras_error(lesson, lesson["x_test"], labels)
     message = str(lesson_run.explain(error, dict(lesson, y_test=labels)))
     assert re.search(r"y_test has shape \(200,\).*\(samples, 10\).*to_categorical\(y_test\)", message), message
+
+
+@pytest.mark.parametrize("part", ["train", "test"])
+def test_a_subset_without_some_digits_names_the_line_that_trains_it(digits, part):
+    """Labels 0-4 only (or a test set without a 9): to_categorical makes fewer than 10 columns. The
+    message names the line that makes ten, and that line gives what the model takes."""
+    from keras.utils import to_categorical
+
+    from mnist_helpers.shapes import check_fit_inputs
+
+    keep = digits[f"y_{part}"] < (5 if part == "train" else 9)
+    subset = dict(digits, **{f"x_{part}": digits[f"x_{part}"][keep], f"y_{part}": digits[f"y_{part}"][keep]})
+    with pytest.raises(UserError) as raised:
+        run_lesson("--epochs", 1, "--quiet", "--no-plots", data=as_data(subset))
+    line = f"y_{part} = to_categorical(y_{part}, num_classes=10)"
+    assert f"`{line}`" in str(raised.value), raised.value
+    lesson = run_lesson("--epochs", 1, "--quiet", "--no-plots", data=as_data(digits))  # for its model
+    encoded = to_categorical(subset[f"y_{part}"], num_classes=10)
+    x = subset[f"x_{part}"].reshape(-1, 784).astype("float32") / 255
+    check_fit_inputs(lesson["model"], x, encoded, "x", "y")  # raises nothing
+    assert encoded.shape == (keep.sum(), 10)
 
 
 def test_a_bug_is_not_explained_away():

@@ -200,7 +200,7 @@ def test_models_that_are_not_ours_are_refused(foreign_models, photos, name, mess
 def test_model_flag_needs_a_keras_file(photos, capsys):
     with pytest.raises(SystemExit) as raised:
         predict.parse_args([str(photos[0]), "--model", "model.h5"])
-    assert raised.value.code == 2 and "must end in .keras" in capsys.readouterr().err
+    assert raised.value.code == 2 and "must be NAME.keras" in capsys.readouterr().err
 
 
 def test_mnist_index_reads_a_test_digit_without_a_file(model, idx_folder, digits, tmp_path, capsys):
@@ -237,3 +237,23 @@ def test_show_titles_name_the_file_and_are_never_clipped(model, tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     code, out, _ = predict_here(long_name, "--model", model, "--show", capsys=capsys)
     assert code == 0 and f"{long_name}: " in out
+
+
+def test_images_pillow_opens_but_cannot_prepare_are_one_sentence_each(tmp_path):
+    """A PNG whose text chunk is too large to unpack and a float TIFF holding NaN are refused, each naming
+    its file; a LAB TIFF is read by its lightness."""
+    from PIL import ImageDraw, PngImagePlugin
+
+    text = tmp_path / "text.png"
+    info = PngImagePlugin.PngInfo()
+    info.add_text("comment", "x" * (PngImagePlugin.MAX_TEXT_CHUNK + 10), zip=True)
+    Image.new("L", (28, 28), 255).save(text, pnginfo=info)
+    lab = Image.new("LAB", (280, 280), (230, 128, 128))
+    ImageDraw.Draw(lab).line((140, 40, 140, 240), fill=(20, 128, 128), width=24)  # a 1, dark on light
+    lab.save(tmp_path / "lab.tif")
+    nan = np.full((28, 28), np.nan, np.float32)
+    Image.fromarray(nan, mode="F").save(tmp_path / "nan.tif")
+    assert predict.read_image(str(tmp_path / "lab.tif"), show=True).error is None
+    for name, says in [("text.png", "could not be read"), ("nan.tif", "not numbers")]:
+        reading = predict.read_image(str(tmp_path / name), show=True)
+        assert reading.error is not None and says in str(reading.error) and name in str(reading.error), reading.error

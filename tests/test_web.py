@@ -243,3 +243,81 @@ def test_a_small_drawing_is_thinned_as_digit_image_does(browser, tmp_path):
     _, python_digit = read_digit(tmp_path / "pad.png")
     difference = np.abs(np.array(page.state()["seen"]).reshape(28, 28) - python_digit).mean()
     assert difference < 0.05, difference
+
+
+def copy_of_the_page(folder: Path, weights: str | None) -> Path:
+    """The page with ``weights`` as its weights.js (None: no weights.js at all)."""
+    for name in ("index.html", "app.js", "style.css"):
+        shutil.copy(WEB / name, folder / name)
+    if weights is not None:
+        (folder / "weights.js").write_text(weights)
+    return folder
+
+
+def test_the_page_says_what_is_wrong_with_its_weights_and_the_fix(browser, tmp_path):
+    shipped = (WEB / "weights.js").read_text()
+    nan = base64.b64encode(np.full(10, np.nan, "<f4").tobytes()).decode()
+    cases = {
+        "missing": None,
+        "empty": "",
+        "broken": shipped[: len(shipped) // 2],
+        "wrong shape": shipped.replace("shape: [10]", "shape: [11]"),
+        "NaN": re.sub(r'(b2: \{shape: \[10\], base64: ")[^"]*', rf"\g<1>{nan}", shipped),
+    }
+    for name, weights in cases.items():
+        (tmp_path / name).mkdir()
+        page = Page(browser, copy_of_the_page(tmp_path / name, weights))
+        said = page.page.locator("#guess").inner_text()
+        assert "web/weights.js" in said and "python export_web.py --model mnist_model.keras" in said, (name, said)
+        assert "Draw a digit" not in said, name
+        page.page.close()
+    assert "not finite" in said  # the last case: NaN never reaches the bars
+
+
+def test_two_fingers_draw_two_strokes(browser):
+    """Two pointers down at once: each draws its own line, none joins the other's."""
+    page = Page(browser, WEB)
+    box = page.page.locator("#pad").bounding_box()
+    touch = page.page.context.new_cdp_session(page.page)  # real touches, as a touch screen sends them
+
+    def fingers(kind, *points):
+        spots = [
+            {"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"], "id": i}
+            for i, (x, y) in enumerate(points)
+        ]
+        touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": spots})
+
+    fingers("touchStart", (0.2, 0.2), (0.8, 0.8))
+    for step in range(1, 5):
+        fingers("touchMove", (0.2, 0.2 + 0.05 * step), (0.8, 0.8 - 0.05 * step))
+    fingers("touchEnd")
+    ink = page.page.evaluate(
+        """() => { const pad = document.getElementById("pad");
+            const data = pad.getContext("2d").getImageData(0, 0, pad.width, pad.height).data;
+            const dark = (x, y) => data[4 * (Math.round(y * pad.height) * pad.width + Math.round(x * pad.width))] < 128;
+            return { first: dark(0.2, 0.3), second: dark(0.8, 0.7), between: dark(0.5, 0.5) }; }"""
+    )
+    assert ink == {"first": True, "second": True, "between": False}, ink
+
+
+def test_export_writes_any_model_name_as_data_and_refuses_what_the_page_cannot_run(tmp_path, synthetic_run):
+    import keras
+
+    _, model_path = synthetic_run
+    odd = tmp_path / 'my "best"\n<b>.keras'
+    shutil.copy(model_path, odd)
+    out = tmp_path / "weights.js"
+    export_web.main(["--model", str(odd), "--out", str(out)])
+    script = out.read_text()
+    assert script.count("\n") == 8 and '"my \\"best\\"\\n<b>.keras"' in script
+    no_bias = keras.Sequential(
+        [
+            keras.Input((784,)),
+            keras.layers.Dense(8, activation="relu", use_bias=False),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    no_bias.save(tmp_path / "no_bias.keras")
+    with pytest.raises(UserError, match="both layers with their biases"):
+        export_web.main(["--model", str(tmp_path / "no_bias.keras"), "--out", str(out)])
+    assert out.read_text() == script  # the earlier file stays

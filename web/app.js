@@ -16,7 +16,35 @@ function decode(array) {
   return { shape: array.shape, values: new Float32Array(bytes.buffer) };
 }
 
+// What is wrong with weights.js, or null: the checks export_web.py makes before it writes the file.
+function weightsProblem(W) {
+  if (!W || typeof W !== "object") return "web/weights.js is missing, empty or broken";
+  const arrays = {};
+  for (const name of ["w1", "b1", "w2", "b2"]) {
+    const array = W[name];
+    if (!array || !Array.isArray(array.shape) || typeof array.base64 !== "string") return `web/weights.js has no ${name}`;
+    try { arrays[name] = decode(array); } catch (error) { return `web/weights.js: ${name} is not float32 data in base64`; }
+    const count = array.shape.reduce((product, n) => product * n, 1);
+    if (arrays[name].values.length !== count) return `web/weights.js: ${name} does not hold the ${count} numbers its shape says`;
+    if (!arrays[name].values.every(Number.isFinite)) return `web/weights.js: ${name} holds numbers that are not finite (NaN)`;
+  }
+  const n = arrays.w1.shape[1];
+  const shapes = ["w1", "b1", "w2", "b2"].map((name) => JSON.stringify(arrays[name].shape)).join(" ");
+  if (shapes !== JSON.stringify([784, n]) + ` [${n}] ` + JSON.stringify([n, 10]) + " [10]") {
+    return `web/weights.js holds arrays of shapes ${shapes}, not w1 [784,n] b1 [n] w2 [n,10] b2 [10]`;
+  }
+  return null;
+}
+
 const W = window.MNIST_WEIGHTS;
+const problem = weightsProblem(W);
+if (problem) {  // said in the page, with the fix; nothing below runs
+  const said = document.getElementById("guess");
+  said.textContent = `${problem}. Make it again: python mnist_learn.py --save-model mnist_model.keras, ` +
+    "then python export_web.py --model mnist_model.keras, and reload this page.";
+  said.classList.add("problem");
+  throw new Error(problem);
+}
 const w1 = decode(W.w1), b1 = decode(W.b1), w2 = decode(W.w2), b2 = decode(W.b2);
 const HIDDEN = w1.shape[1];
 
@@ -282,35 +310,38 @@ function update() {
   state.lastUpdateMs = performance.now() - started;
 }
 
-// Drawing with mouse, touch or pen: pointer events, one update per frame at most.
-let drawing = false, last = null, pending = false;
+// Drawing with mouse, touch or pen: pointer events, one update per frame at most. Each pointer (two
+// fingers, say) draws its own stroke: its last point is kept under its pointerId.
+const lastPoints = new Map();
+let pending = false;
 function point(event) {
   const box = pad.getBoundingClientRect();
   return [((event.clientX - box.left) * pad.width) / box.width, ((event.clientY - box.top) * pad.height) / box.height];
 }
-function stroke(to) {
+function stroke(pointer, to) {
   padContext.strokeStyle = "#000";
   padContext.lineWidth = PEN_WIDTH;
   padContext.lineCap = padContext.lineJoin = "round";
   padContext.beginPath();
-  padContext.moveTo(...(last || to));
+  padContext.moveTo(...(lastPoints.get(pointer) || to));
   padContext.lineTo(...to);
   padContext.stroke();
-  last = to;
+  lastPoints.set(pointer, to);
   if (!pending) {
     pending = true;
     requestAnimationFrame(() => { pending = false; update(); });
   }
 }
 pad.addEventListener("pointerdown", (event) => {
-  drawing = true;
-  last = null;
+  lastPoints.set(event.pointerId, null);
   pad.setPointerCapture(event.pointerId);
-  stroke(point(event));
+  stroke(event.pointerId, point(event));
 });
-pad.addEventListener("pointermove", (event) => { if (drawing) stroke(point(event)); });
+pad.addEventListener("pointermove", (event) => {
+  if (lastPoints.has(event.pointerId)) stroke(event.pointerId, point(event));
+});
 for (const end of ["pointerup", "pointercancel"]) {
-  pad.addEventListener(end, () => { drawing = false; last = null; update(); });
+  pad.addEventListener(end, (event) => { lastPoints.delete(event.pointerId); update(); });
 }
 document.getElementById("clear").addEventListener("click", clearPad);
 document.getElementById("source").textContent = `Weights: ${W.source || "web/weights.js"}, ${HIDDEN} hidden units.`;
