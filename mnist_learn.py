@@ -69,9 +69,9 @@ show_shapes("Shapes after reshape, to_categorical and scaling:", x_train, y_test
 # Validation data: the post validates on the test set; "split" keeps the test set unseen until the end.
 x_val, y_val = x_test, y_test
 if VALIDATION == "split":
-    held_out = len(x_train) // 10
-    x_train, x_val = x_train[:-held_out], x_train[-held_out:]
-    y_train, y_val = y_train[:-held_out], y_train[-held_out:]
+    kept = len(x_train) - len(x_train) // 10  # the first 90% train, the last 10% validate
+    x_train, x_val = x_train[:kept], x_train[kept:]
+    y_train, y_val = y_train[:kept], y_train[kept:]
 
 # %% tags=["define"]
 # 5. Define: a hidden layer computing relu(dot(w, x) + b), then ten outputs that sum to 1.

@@ -12,6 +12,7 @@ import math
 import sys
 from dataclasses import dataclass
 
+from .errors import UserError
 from .files import said
 from .mnist_data import load_data
 from .shapes import shape_table
@@ -69,6 +70,11 @@ def updates(epochs: int, batch_size: int, train_count: int) -> int:
 def show_plan(epochs: int, batch_size: int, x_train, validation_count: int, validation: str, log=print) -> None:
     """Say what fit is about to do, in the post's terms."""
     train_count = len(x_train)
+    if validation_count == 0:
+        raise UserError(
+            f"--validation split holds out a tenth of the training images, and {train_count} leave none to "
+            "validate on; use --validation test, or data with at least 10 training images."
+        )
     if batch_size >= train_count:
         log(f"A batch of {batch_size:,} holds every training image: one update per epoch.")
     batches = math.ceil(train_count / batch_size)

@@ -19,13 +19,10 @@ outside a notebook's kernel), so importing a script in a test installs nothing. 
 - Windows delivers Ctrl-C to Python as SIGINT too; it has no SIGHUP or SIGPIPE.
 """
 
-import atexit
-import contextlib
 import errno
 import os
 import signal
 import sys
-import threading
 
 from .errors import UserError
 
@@ -52,6 +49,8 @@ def start(name: str, explain=None) -> None:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # Python ignores it, and raises BrokenPipeError instead
     _standard_streams()
     sys.excepthook = lambda kind, error, traceback: _top_level(error, traceback, explain)
+    import atexit  # here, not above: the handlers come first, and this module imports little before them
+
     atexit.register(_flush_at_exit)
 
 
@@ -104,34 +103,40 @@ def as_user_error(error: BaseException):
 
 def report(error: UserError) -> None:
     """Print a user error as the one line every script uses: ``error: <what is wrong and the fix>``."""
-    with contextlib.suppress(OSError):
-        sys.stdout.flush()  # what was printed before the error stays above it
+    _flush(sys.stdout)  # what was printed before the error stays above it
     print(f"error: {error}", file=sys.stderr, flush=True)
 
 
 def interrupted(signum: int = signal.SIGINT) -> int:
     """Say the run was stopped; the exit code for it (128 + the signal's number)."""
-    with contextlib.suppress(OSError):
-        sys.stdout.flush()
+    _flush(sys.stdout)
     name = "" if signum == signal.SIGINT else f" ({signal.Signals(signum).name})"
     print(f"\nInterrupted{name}.", file=sys.stderr, flush=True)
     return 128 + signum
 
 
-@contextlib.contextmanager
-def on_stop(handler):
+class on_stop:  # noqa: N801  (used as a function: ``with on_stop(handler):``)
     """Inside the block Ctrl-C, SIGTERM and SIGHUP call ``handler(signum, frame, previous)``; the handlers
     before it are back afterwards. Only the main thread can set one; elsewhere the block runs as it is."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {signum: signal.getsignal(signum) for signum in STOPS}
-    for signum in STOPS:
-        signal.signal(signum, lambda signum, frame: handler(signum, frame, previous[signum]))
-    try:
-        yield
-    finally:
-        for signum, handler_before in previous.items():
+
+    def __init__(self, handler):
+        self.handler, self.previous = handler, {}
+
+    def __enter__(self):
+        for signum in STOPS:
+            self.previous[signum] = signal.getsignal(signum)  # first: the signal may come at once
+            try:
+                signal.signal(signum, self._call)
+            except ValueError:  # not the main thread: signal handlers cannot be set here
+                del self.previous[signum]
+                break
+        return self
+
+    def _call(self, signum, frame):
+        self.handler(signum, frame, self.previous[signum])
+
+    def __exit__(self, *exception):
+        for signum, handler_before in self.previous.items():
             signal.signal(signum, handler_before)
 
 
@@ -162,7 +167,7 @@ def _standard_streams() -> None:
         sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115  (open for the whole run)
     if sys.stderr is None:
         sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
-    with contextlib.suppress(AttributeError, ValueError):
+    if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")  # a file name that is not UTF-8, say
 
 
@@ -190,7 +195,14 @@ def _top_level(error, traceback, explain) -> None:
 
 def _end_now(code: int) -> None:
     """Exit with ``code`` from a signal handler or sys.excepthook, where sys.exit cannot set it."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+    _flush(sys.stdout)
+    _flush(sys.stderr)
     os._exit(code)
+
+
+def _flush(stream) -> None:
+    """Flush ``stream`` if it can be: a full or closed one has nothing more to say."""
+    try:
+        stream.flush()
+    except (OSError, ValueError, AttributeError):  # not contextlib.suppress: this module imports little
+        return

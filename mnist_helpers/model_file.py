@@ -35,6 +35,10 @@ def check_model_file(path) -> Path:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"There is no model at {path}; {_train_hint(path)}.")
+    try:
+        open(path, "rb").close()
+    except OSError as error:
+        raise UserError(f"Cannot read {path}: {error.strerror}; check its permissions.")
     if not zipfile.is_zipfile(path):
         raise UserError(f"{path} is not a Keras model file (a .keras file is a zip archive); {_train_hint(path)}.")
     return path

@@ -7,6 +7,7 @@ mnist.py opens a window, and mnist.py only where Matplotlib has an interactive b
 
 import math
 import textwrap
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -33,6 +34,11 @@ from .files import write_output  # noqa: E402
 DIGIT_CMAP = "gray_r"  # dark ink on white, like a pen on paper
 
 
+def drawable(text: str) -> str:
+    """``text`` as a picture can show it: a byte of a file name that is not UTF-8 becomes '�'."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def can_show_windows() -> bool:
     return plt.get_backend().lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE)
 
@@ -41,7 +47,13 @@ def save_figure(figure, path, keep_open: bool = False) -> bool:
     """Write ``figure`` to ``path`` in the format its suffix names (PNG by default), then free it
     unless ``keep_open``. Never opens a window. True when it replaced a file."""
     path = Path(path)
-    replaced = write_output(path, lambda temporary: figure.savefig(temporary, format=figure_format(path)))
+
+    def draw(temporary):
+        with warnings.catch_warnings():  # a name in letters the font lacks (数字.png) is drawn with boxes
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+            figure.savefig(temporary, format=figure_format(path))
+
+    replaced = write_output(path, draw)
     if not keep_open:
         plt.close(figure)
     return replaced
@@ -225,7 +237,9 @@ def prediction_figure(name: str, original, seen, probabilities):
     )
     best = int(np.argmax(probabilities))
     # The file's name, not its path; a long one wraps onto more lines rather than running off the picture.
-    figure.suptitle(textwrap.fill(f"{name}: the network reads {best} ({probabilities[best]:.1%})", TITLE_WIDTH))
+    figure.suptitle(
+        textwrap.fill(f"{drawable(name)}: the network reads {best} ({probabilities[best]:.1%})", TITLE_WIDTH)
+    )
     photo_ax.imshow(original, cmap="gray", vmin=0, vmax=255)  # the colour map is for greyscale; RGB shows as is
     photo_ax.set_title("the image")
     photo_ax.set_axis_off()

@@ -57,7 +57,9 @@ def read_rows(folder) -> list[dict]:
             rows = list(reader)
         if tuple(reader.fieldnames or ()) != COLUMNS or any(None in row or None in row.values() for row in rows):
             raise ValueError("other columns")
-    except (OSError, UnicodeDecodeError, ValueError, csv.Error):
+    except OSError as error:
+        raise UserError(f"Cannot read {path}: {error.strerror}; check its permissions or choose --out DIR.")
+    except (UnicodeDecodeError, ValueError, csv.Error):
         raise UserError(f"{path} is not a results table written by experiments.py; move it away or choose --out DIR.")
     return rows
 

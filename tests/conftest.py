@@ -158,14 +158,21 @@ def mnist():
 
 
 @pytest.fixture(scope="session")
-def default_run(mnist, tmp_path_factory):
-    """The default lesson on the real MNIST through its seam, in this process: (its Result, the saved model)."""
-    from mnist_helpers.model_file import save_model
+def default_run(tmp_path_factory):
+    """`python mnist_learn.py --save-model PATH --no-plots` on the real MNIST, in a fresh Python, as a reader
+    runs it: (what it printed and saved: process, model, test_accuracy; the saved model's path). That
+    the same run in this process gives the same bits is tested on the synthetic digits (`fresh_run`)."""
+    import keras
 
-    result = train_here("--quiet", data=mnist)
+    from types import SimpleNamespace
+
+    if not MNIST_DATA:
+        pytest.skip("MNIST_DATA is not set: point it at a folder with the real MNIST files")
     path = tmp_path_factory.mktemp("default") / "default.keras"
-    save_model(result.model, path)
-    return result, path
+    process = run_script("mnist_learn.py", "--save-model", path, "--no-plots", env=clean_env(MNIST_DATA=MNIST_DATA))
+    assert process.returncode == 0, process.stderr
+    accuracy = float(re.search(r"^test accuracy: (0\.\d{4})$", process.stdout, re.M).group(1))
+    return SimpleNamespace(process=process, model=keras.saving.load_model(path), test_accuracy=accuracy), path
 
 
 def clean_env(**extra):

@@ -179,28 +179,57 @@ def without_override(*command):
     return ["setpriv", "--bounding-set", dropped, "--inh-caps", dropped, *command]
 
 
-def test_folders_without_permission_are_said_in_one_sentence(tmp_path, idx_folder):
+def test_folders_and_files_without_permission_are_said_in_one_sentence(tmp_path, idx_folder, synthetic_run):
     locked = tmp_path / "locked"
     locked.mkdir()
     shutil.copytree(idx_folder, tmp_path / "data")
     shutil.copytree(idx_folder, tmp_path / "one_unreadable")
     (tmp_path / "one_unreadable" / "t10k-labels-idx1-ubyte.gz").chmod(0)
     (tmp_path / "data").chmod(0)
+    shutil.copy(synthetic_run[1], tmp_path / "model.keras")
+    (tmp_path / "model.keras").chmod(0)
+    (tmp_path / "table").mkdir()
+    (tmp_path / "table" / "results.csv").write_text("")
+    (tmp_path / "table" / "results.csv").chmod(0)
     locked.chmod(0o500)  # can read, cannot write
     try:
         cases = [
-            (["--data", tmp_path / "data"], ["cannot open the folder", "Permission denied", "change its permissions"]),
-            (["--data", tmp_path / "one_unreadable"], ["t10k-labels-idx1-ubyte.gz", "Permission denied"]),
-            (["--data", idx_folder, "--save", locked / "x.png"], ["locked", "choose a writable folder"]),
+            ("mnist.py", ["--data", tmp_path / "data"], ["cannot open the folder", "Permission denied", "change its"]),
+            ("mnist.py", ["--data", tmp_path / "one_unreadable"], ["t10k-labels-idx1-ubyte.gz", "Permission denied"]),
+            ("mnist.py", ["--data", idx_folder, "--save", locked / "x.png"], ["locked", "choose a writable folder"]),
+            ("predict.py", ["--mnist-index", 0, "--model", tmp_path / "model.keras"], ["Cannot read", "model.keras"]),
+            ("experiments.py", ["--quick", "--out", tmp_path / "table"], ["Cannot read", "results.csv", "Permission"]),
         ]
-        for args, says in cases:
-            command = without_override(sys.executable, str(ROOT / "mnist.py"), *map(str, args))
+        for script, args, says in cases:
+            command = without_override(sys.executable, str(ROOT / script), *map(str, args))
             result = subprocess.run(command, capture_output=True, text=True, env=clean_env(), cwd=tmp_path)
             assert_clean_failure(result, *says)
         assert list(locked.iterdir()) == []
     finally:
         (tmp_path / "data").chmod(0o700)
         locked.chmod(0o700)
+
+
+def test_a_full_disk_after_training_loses_no_file_and_leaves_nothing(tiny_disk, digits):
+    """--save-model onto a full disk: the error that lifecycle.run turns into one sentence, and the disk
+    as it was."""
+    from conftest import SMALL_RUN, as_data
+
+    from mnist_helpers.lesson_run import run_lesson
+
+    with pytest.raises(OSError) as raised:
+        run_lesson(
+            *SMALL_RUN,
+            "--hidden-units",
+            64,
+            "--quiet",
+            "--no-plots",
+            "--save-model",
+            tiny_disk / "m.keras",
+            data=as_data(digits),
+        )
+    assert raised.value.errno == errno.ENOSPC and "free some space" in str(lifecycle.as_user_error(raised.value))
+    assert list(tiny_disk.iterdir()) == []
 
 
 def test_a_reader_that_goes_away_ends_the_run_quietly(idx_folder, tmp_path):

@@ -201,6 +201,12 @@ def test_a_subset_without_some_digits_names_the_line_that_trains_it(digits, part
     assert encoded.shape == (keep.sum(), 10)
 
 
+def test_a_split_with_nothing_to_hold_out_is_said(digits):
+    few = dict(digits, x_train=digits["x_train"][:9], y_train=digits["y_train"][:9])
+    with pytest.raises(UserError, match="--validation split holds out a tenth .* 9 leave none"):
+        run_lesson("--epochs", 1, "--validation", "split", "--quiet", "--no-plots", data=as_data(few))
+
+
 def test_a_bug_is_not_explained_away():
     assert lesson_run.explain(ZeroDivisionError("division by zero"), {"model": None}) is None
 

@@ -257,3 +257,23 @@ def test_images_pillow_opens_but_cannot_prepare_are_one_sentence_each(tmp_path):
     for name, says in [("text.png", "could not be read"), ("nan.tif", "not numbers")]:
         reading = predict.read_image(str(tmp_path / name), show=True)
         assert reading.error is not None and says in str(reading.error) and name in str(reading.error), reading.error
+
+
+def test_names_that_are_not_utf8_or_not_latin_are_drawn_without_a_word_of_warning(tmp_path, synthetic_run):
+    import contextlib
+    import io
+    import os
+
+    from PIL import ImageDraw
+
+    digit = Image.new("L", (100, 100), 255)
+    ImageDraw.Draw(digit).line((50, 10, 50, 90), fill=0, width=10)
+    names = [os.path.join(tmp_path, os.fsdecode(b"caf\xe9.png")), str(tmp_path / "数字.png")]
+    for name in names:
+        digit.save(name)
+    printed = io.StringIO()  # takes any text; the script's own stdout escapes what it cannot encode
+    with warnings.catch_warnings(), contextlib.redirect_stdout(printed):
+        warnings.simplefilter("error")  # a glyph warning would fail the run here
+        code = predict.main([*names, "--model", str(synthetic_run[1]), "--out", str(tmp_path / "seen")])
+    assert code == 0, printed.getvalue()
+    assert sorted(os.listdir(tmp_path / "seen")) == sorted([os.fsdecode(b"caf\xe9.png"), "数字.png"])

@@ -1,5 +1,6 @@
 """Tests on the real MNIST, read from $MNIST_DATA (CI points it at ../shared/mnist); skipped without it."""
 
+import base64
 import re
 import sys
 
@@ -8,15 +9,14 @@ import pytest
 from conftest import (
     MNIST_DATA,
     ROOT,
-    clean_env,
     epoch_figures,
     needs_mnist,
     on_the_default_run,
     progress_counts,
-    run_script,
 )
 from pictures import scan
 
+import export_web
 import predict
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -41,27 +41,20 @@ def test_loader_returns_the_published_mnist(mnist):
     assert not is_canonical(changed)
 
 
-def test_the_default_command_reaches_95_percent_and_repeats_bit_for_bit(default_run, tmp_path):
-    """`python mnist_learn.py` as a reader runs it, against the same lesson run in this process (the
-    same machine and libraries, so the same bits). The post promises 95%; every backend reaches it
+def test_the_default_command_reaches_95_percent(default_run):
+    """`python mnist_learn.py` as a reader runs it. The post promises 95%; every backend reaches it
     (TensorFlow 0.9564, JAX 0.9530)."""
-    import keras
-
-    here, _ = default_run
-    model_path = tmp_path / "cli.keras"
-    run = run_script("mnist_learn.py", "--save-model", model_path, "--no-plots", env=clean_env(MNIST_DATA=MNIST_DATA))
-    assert run.returncode == 0, run.stderr
-    out = run.stdout
+    run, model_path = default_run
+    assert run.process.stderr == ""
+    out = run.process.stdout
     assert "verified: matches the published checksums" in out
     assert "Network: 784 inputs → Dense(32, relu) → Dense(10, softmax), 25,450 weights." in out
     assert "5 epochs × 469 batches of 128 = 2,345 gradient updates" in out
     counts = progress_counts(out)
     assert all(done <= total for done, total in counts) and counts.count((469, 469)) >= 5, counts
     assert len(epoch_figures(out)) == 7  # 5 epochs, test loss, test accuracy
-    accuracy = float(re.search(r"^test accuracy: (0\.\d{4})$", out, re.M).group(1))
-    assert accuracy >= 0.95 and f"{here.test_accuracy:.4f}" == f"{accuracy:.4f}"
-    for a, b in zip(here.model.get_weights(), keras.saving.load_model(model_path).get_weights(), strict=True):
-        assert a.tobytes() == b.tobytes()
+    assert run.test_accuracy >= 0.95
+    assert f"Saved the trained model to {model_path}." in out
 
 
 def test_photos_of_digits_read_within_2_points_of_mnist_itself(mnist, default_run, tmp_path, capsys):
@@ -102,3 +95,30 @@ def test_handwriting_with_any_pen_reads_nearly_as_well_as_mnist(mnist, default_r
         assert row["prepared"] >= row["unprepared"], row
     else:
         assert row["prepared"] >= row["raw"] - 0.03, row
+
+
+def shipped_weights(script: str) -> dict:
+    """The arrays of a weights.js as export_web.weights_script writes them: {name: float32 array}."""
+    found = re.findall(r'(\w+): \{shape: \[([\d, ]+)\], base64: "([^"]*)"\}', script)
+    return {
+        name: np.frombuffer(base64.b64decode(data), dtype="<f4").reshape([int(n) for n in shape.split(",")])
+        for name, shape, data in found
+    }
+
+
+def test_the_shipped_weights_are_the_default_runs(default_run):
+    """web/weights.js holds the default run's weights, up to rounding: another CPU, thread count or
+    library version rounds the last bits of a sum differently, and 2,345 updates carry that on (at
+    most 6.6e-7 apart between two machines). 1e-4 is 150 times that, and a thousandth of a trained
+    weight; another seed or setting moves the weights by tenths."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the shipped weights are the default run on TensorFlow; other backends draw other first weights")
+    model = default_run[0].model
+    shipped = (ROOT / "web" / "weights.js").read_text()
+    assert shipped.startswith("// Made by export_web.py from mnist_model.keras: 784 inputs, 32 hidden units")
+    arrays = shipped_weights(shipped)
+    assert list(arrays) == ["w1", "b1", "w2", "b2"]
+    for (name, array), ours in zip(arrays.items(), export_web.dense_weights(model, "x"), strict=True):
+        np.testing.assert_allclose(array, ours, atol=1e-4, rtol=0, err_msg=name)
