@@ -9,6 +9,7 @@
 """
 
 import contextlib
+import errno
 import os
 import stat
 import zlib
@@ -20,12 +21,18 @@ from .lifecycle import stops_raise
 NOT_FILES = {stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket"}
 
 
-def ensure_writable_folder(folder, what: str) -> Path:
-    """Create ``folder`` if needed and prove a file can be made in it, before any long work starts."""
+def ensure_writable_folder(folder, what: str, name: str = "probe") -> Path:
+    """Prove, before any long work starts, that a file named like ``name`` (its temporary name) can be made
+    in ``folder``, or where ``folder`` does not exist yet, in the folder above it where it will be made.
+    Nothing is left: a run stopped before it writes leaves no empty folder either."""
     folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / _temporary_name(folder / "probe")
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+        probe = existing / _temporary_name(folder / name)
         os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         os.remove(probe)
     except OSError as error:
@@ -49,12 +56,12 @@ def check_output(path, flag: str, what: str = "the output") -> Path:
         kind = NOT_FILES.get(stat.S_IFMT(mode), "not a regular file")
         raise UserError(f"{flag} {path} is {kind}, not a file; choose a file name.")
     try:
-        ensure_writable_folder(target.parent, what)
-        temporary = target.parent / _temporary_name(target)
-        os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        os.remove(temporary)
-    except OSError as error:  # the name fits, but its temporary name does not (or the folder changed)
-        raise UserError(f"{flag} {path}: cannot write it ({error.strerror}); choose a shorter name or another folder.")
+        ensure_writable_folder(target.parent, what, target.name)
+    except UserError as error:
+        if "too long" not in str(error):
+            raise
+        # the name fits, but its temporary name does not
+        raise UserError(f"{flag} {path}: its name is too long to write safely; choose a shorter name.")
     return path
 
 
@@ -66,6 +73,7 @@ def write_output(path, write) -> bool:
     replaced = target.exists()
     if replaced and not target.is_file():
         raise UserError(f"{path} is no longer a regular file; choose another name.")
+    target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.parent / _temporary_name(target)
     with stops_raise():
         try:

@@ -67,6 +67,7 @@ def read_rows(folder) -> list[dict]:
 def update_rows(folder, experiment: str, new_rows: list[dict], order: list[str], notes: list[str] = ()) -> list:
     """Replace ``experiment``'s rows in the folder's table by ``new_rows`` and write it again, keeping the
     rows another session wrote meanwhile; the table as written."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
     with exclusive(folder):
         rows = replace_experiment(read_rows(folder), experiment, new_rows, order)
         write_rows(folder, rows, notes)

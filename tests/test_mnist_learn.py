@@ -201,10 +201,13 @@ def test_a_subset_without_some_digits_names_the_line_that_trains_it(digits, part
     assert encoded.shape == (keep.sum(), 10)
 
 
-def test_a_split_with_nothing_to_hold_out_is_said(digits):
+def test_a_split_with_nothing_to_hold_out_is_said_and_leaves_no_folder(digits, tmp_path):
+    """The output folders are checked before training but made only when written: a run that stops
+    before then leaves no empty plots/ behind."""
     few = dict(digits, x_train=digits["x_train"][:9], y_train=digits["y_train"][:9])
     with pytest.raises(UserError, match="--validation split holds out a tenth .* 9 leave none"):
-        run_lesson("--epochs", 1, "--validation", "split", "--quiet", "--no-plots", data=as_data(few))
+        run_lesson("--epochs", 1, "--validation", "split", "--quiet", "--plots", tmp_path / "plots", data=as_data(few))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_bug_is_not_explained_away():
