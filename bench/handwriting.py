@@ -142,6 +142,22 @@ def tight(ink: np.ndarray) -> np.ndarray:
     return padded[cy : cy + 2 * half, cx : cx + 2 * half]
 
 
+def in_big_photo(digit: np.ndarray, rng) -> Image.Image:
+    """The digit about 340 pixels tall, dark pen on white paper, somewhere in a 3024 × 4032 photo (12
+    megapixels, a phone's) with sensor noise."""
+    ink = enlarged(digit, size=476)  # MNIST's digits fill 20 of 28 pixels: about 340 of 476
+    height, width = 4032, 3024
+    paper, pen = rng.uniform(0.8, 0.92), rng.uniform(0.05, 0.25)
+    sheet = np.full((height, width), paper, np.float32)
+    top, left = int(rng.integers(0, height - ink.shape[0])), int(rng.integers(0, width - ink.shape[1]))
+    sheet[top : top + ink.shape[0], left : left + ink.shape[1]] = paper * (1 - ink) + pen * ink
+    sheet += rng.standard_normal(sheet.shape, dtype=np.float32) * 0.03
+    return Image.fromarray((np.clip(sheet, 0, 1) * 255).round().astype(np.uint8))
+
+
+BIG_PHOTO_COUNT = 50  # a 12-megapixel photo takes about a second to draw and prepare: 50 of the 500
+
+
 def small(digit: np.ndarray, size: int) -> np.ndarray:
     """The digit reduced to size × size: a soft, low-resolution scan of it."""
     return np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BOX))
@@ -172,6 +188,14 @@ CONDITIONS = {  # name: what it is, how to draw one digit
     "uneven light": (
         "a shadow across the page: a third as bright at the far edge",
         lambda digit, rng: on_paper(enlarged(digit), rng, shadow=True),
+    ),
+    "bold close-up": (
+        "a broad marker (strokes a quarter of the digit's height) filling 90% of the picture: ink on a third of it",
+        lambda digit, rng: on_paper(tight(marker_strokes(digit, 0.25 * 20 * SCALE)), rng, margin=(0, 1)),
+    ),
+    "small in a 12 MP photo": (
+        f"a digit about 340 pixels tall in a 3024 × 4032 photo (the first {BIG_PHOTO_COUNT} digits)",
+        in_big_photo,
     ),
 }
 
@@ -204,10 +228,13 @@ def quality_row(model, name: str, digits, labels, seed: int = SEED) -> dict:
     from pictures import scan  # the present scan, as tests/test_real_mnist.py has always drawn it
 
     what, draw = CONDITIONS[name]
+    if name == "small in a 12 MP photo":
+        digits, labels = digits[:BIG_PHOTO_COUNT], labels[:BIG_PHOTO_COUNT]
     rng = np.random.default_rng(seed)  # the same pages whatever the preparation does
     started = time.perf_counter()
-    pictures = [as_jpeg(scan(digit, rng)) if draw is None else draw(digit, rng) for digit in digits]
-    row = {"condition": name, "what": what, "prepared": accuracy(model, [to_mnist_digit(p) for p in pictures], labels)}
+    pictures = (as_jpeg(scan(digit, rng)) if draw is None else draw(digit, rng) for digit in digits)
+    prepared = [to_mnist_digit(picture) for picture in pictures]  # each drawn, then prepared: one in memory at a time
+    row = {"condition": name, "what": what, "count": len(digits), "prepared": accuracy(model, prepared, labels)}
     row["raw"] = accuracy(model, [digit / np.float32(255) for digit in digits], labels)
     if name.startswith("soft "):
         size = int(name.split()[1])
@@ -283,7 +310,9 @@ def main():
     rows = quality_table(model, x_test, y_test)
     table = markdown(rows)
     print(table)
-    print(f"{sum(row['seconds'] for row in rows):.1f} s to draw and prepare {len(rows) * COUNT} pictures")
+    print(
+        f"{sum(row['seconds'] for row in rows):.1f} s to draw and prepare {sum(row['count'] for row in rows)} pictures"
+    )
     print(f"preparing one 12-megapixel photo: {photo_seconds():.3f} s (median of 5)")
     if args.out:
         with open(args.out, "w", encoding="utf-8") as file:

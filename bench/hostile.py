@@ -19,12 +19,10 @@ import shutil
 import signal
 import socket
 import stat
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +31,9 @@ from PIL import Image, ImageDraw, PngImagePlugin
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from mnist_helpers.idx import idx_header, write_idx  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+from damaged import npz_with  # noqa: E402  (tests/damaged.py)
 
 IDX_NAMES = {
     "x_train": "train-images-idx3-ubyte",
@@ -57,22 +58,6 @@ def idx_folder(folder: Path, arrays: dict) -> Path:
     for key, name in IDX_NAMES.items():
         write_idx(folder / f"{name}.gz", arrays[key])
     return folder
-
-
-def npz_member_patched(path: Path, arrays: dict, member: str, data: bytes, flags=0, method=0) -> Path:
-    np.savez(path, **arrays)
-    with zipfile.ZipFile(path) as archive:
-        others = {name: archive.read(name) for name in archive.namelist() if name != member}
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, content in others.items():
-            archive.writestr(name, content)
-        archive.writestr(member, data)
-    raw = bytearray(path.read_bytes())
-    for signature, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
-        header = raw.rfind(signature)
-        raw[header + at : header + at + 4] = struct.pack("<HH", flags, method)
-    path.write_bytes(bytes(raw))
-    return path
 
 
 def digit_png(path: Path) -> Path:
@@ -135,13 +120,9 @@ def cases(work: Path, data: Path, arrays: dict, model: Path) -> list:
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": (10**12, 28, 28)})
     npz = {
-        "npy header of 10^12 images": npz_member_patched(
-            bad / "huge.npz", arrays, "x_train.npy", header.getvalue() + bytes(9)
-        ),
-        "encrypted npz member": npz_member_patched(bad / "enc.npz", arrays, "y_test.npy", b"secret", flags=1),
-        "unknown compression method": npz_member_patched(
-            bad / "method.npz", arrays, "y_test.npy", b"x" * 40, method=99
-        ),
+        "npy header of 10^12 images": npz_with(bad / "huge.npz", arrays, "x_train.npy", header.getvalue() + bytes(9)),
+        "encrypted npz member": npz_with(bad / "enc.npz", arrays, "y_test.npy", b"secret", flags=1),
+        "unknown compression method": npz_with(bad / "method.npz", arrays, "y_test.npy", b"x" * 40, method=99),
     }
     deflated = bad / "deflate.npz"
     np.savez_compressed(deflated, **arrays)

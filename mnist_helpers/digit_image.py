@@ -6,11 +6,15 @@ the arrays the ink is the high values (strokes up to 1.0) on a background of 0. 
 dark ink on light paper, with uneven light, at any size, anywhere in the frame, drawn with any pen.
 ``to_mnist_digit`` prepares it as MNIST's digits were prepared, one step for each difference:
 
-1. **Ink, whatever the colours** (``ink_map``): greyscale; inverted when the paper is the lighter
-   part (most of a page is paper), so the ink is the high values.
+1. **Ink, whatever the colours** (``ink_map``): greyscale; inverted when the marks are darker than
+   the paper. What is paper is judged from where paper must be, the picture's border (a digit may
+   touch it but never covers most of it): so a bold digit filling a close-up, or a small digit in a
+   12-megapixel photo, is not taken for paper. The ink is then the high values.
 2. **The paper's own level, whatever the light**: a plane (a + bx + cy) fitted to the pixels that
-   are paper, and subtracted. It follows shadows and falling-off light across the
-   page, and, unlike a local minimum, it does not depend on how wide the strokes are: a broad marker
+   are paper, and subtracted; last fitted only to what is surely paper (within three of its own
+   noise's spread of its level), so the faint edges of strokes do not lift it, and a clean white
+   page's paper is exactly its level. It follows shadows and falling-off light across the page,
+   and, unlike a local minimum, it does not depend on how wide the strokes are: a broad marker
    stays solid, not an outline.
 3. **Strokes at full strength, whatever the pen**: ink is scaled so the level inside a stroke (the
    90th percentile of the stronger half of the ink) is 1; what is fainter than a quarter of it is
@@ -23,6 +27,10 @@ dark ink on light paper, with uneven light, at any size, anywhere in the frame, 
    time into that range. A thin pen and a broad marker both reach the network as MNIST-like strokes.
 6. **Longest side 20 pixels**, by averaging each 4 × 4 block (the anti-aliasing MNIST's scaling
    gave its digits), then **centred by mass** in 28 × 28 with whole-pixel shifts, as MNIST.
+
+``web/app.js`` takes steps 3 to 6 in the same order with the same constants, function for function
+(its pad is white with black ink, where steps 1 and 2 change nothing); ``tests/test_web.py`` feeds
+both the same 36 drawings and checks they agree within 0.01.
 
     from mnist_helpers.digit_image import read_digit
     original, digit = read_digit("photo.jpg")   # digit: float32 (28, 28), 0 = paper, 1 = ink
@@ -111,10 +119,28 @@ def ink_map(image: Image.Image) -> np.ndarray:
     if grey.size > WORKING_SIDE**2:
         grey = resize(grey, WORKING_SIDE / max(grey.shape))
     coarse = resize(grey, min(1.0, COARSE_SIDE / max(grey.shape)))
-    residual = coarse - _fit_surface(coarse, np.ones(coarse.shape, bool))
-    if -np.percentile(residual, 0.5) > np.percentile(residual, 99.5):  # the marks are darker than the paper
+    if marks_are_dark(grey, coarse):
         grey, coarse = 1 - grey, 1 - coarse
     return np.clip(grey - paper_level(coarse, grey.shape), 0, 1)
+
+
+def border_of(shape: tuple[int, int]) -> np.ndarray:
+    """The outer sixteenth of a picture of ``shape`` on each side: where paper must be."""
+    border = np.ones(shape, bool)
+    ring = max(1, min(shape) // 16)
+    border[ring:-ring, ring:-ring] = False
+    return border
+
+
+def marks_are_dark(grey: np.ndarray, coarse: np.ndarray) -> bool:
+    """Whether the marks are darker than the paper, judged from where paper must be: the picture's border.
+    A digit may touch the border, but never covers most of it, however bold or close up; a plane fitted to
+    the border (light falling off across the page) is the paper's level, and the marks are what lies
+    farthest from it, on a copy smoothed just enough (4 × 4) that sensor noise does not count."""
+    border = border_of(coarse.shape)
+    smooth = resize(grey, 0.25) if min(grey.shape) >= 32 else grey
+    residual = smooth - _fit_surface(coarse, border, smooth.shape)
+    return -float(residual.min()) > float(residual.max())
 
 
 def paper_level(coarse: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -126,7 +152,13 @@ def paper_level(coarse: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         residual = coarse - _fit_surface(coarse, paper)
         split = residual < _otsu(residual)
         paper = split if split.sum() >= 3 else paper  # a blank, even page: every pixel stays paper
-    return _fit_surface(coarse, paper, shape)
+    # Last, only what is surely paper: within three of the paper's own noise (robust sigmas) of its level,
+    # so the faint edges of strokes do not lift it. A clean page's paper is then exactly its level.
+    residual = (coarse - _fit_surface(coarse, paper))[paper]
+    middle = np.median(residual)
+    spread = 1.4826 * np.median(np.abs(residual - middle))
+    sure = paper & (coarse - _fit_surface(coarse, paper) <= middle + 3 * spread)
+    return _fit_surface(coarse, sure if sure.sum() >= 3 else paper, shape)
 
 
 def _fit_surface(values: np.ndarray, where: np.ndarray, shape=None) -> np.ndarray:

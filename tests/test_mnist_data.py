@@ -4,12 +4,11 @@ import gzip
 import io
 import os
 import shutil
-import struct
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from damaged import npz_with
 from conftest import IDX_FILES, assert_clean_failure, offline_env, run_script, write_idx_folder
 
 from mnist_helpers.cli import silent
@@ -229,24 +228,6 @@ def test_a_gzip_bomb_is_refused_before_it_is_unpacked(tmp_path, digits):
     with pytest.raises(UserError, match="more than a file of its size can hold; download it again"):
         load_data(folder, log=silent)
     assert len(bomb) < 100_000
-
-
-def npz_with(path, digits, member: str, data: bytes, flags: int = 0, method: int = zipfile.ZIP_STORED):
-    """An .npz of the synthetic digits whose ``member`` holds ``data``, its zip headers saying ``flags``
-    (bit 0: encrypted) and compression ``method``."""
-    np.savez(path, **digits)
-    with zipfile.ZipFile(path) as archive:
-        others = {name: archive.read(name) for name in archive.namelist() if name != member}
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, content in others.items():
-            archive.writestr(name, content)
-        archive.writestr(member, data)  # last: its two headers are the last of their kinds
-    raw = bytearray(path.read_bytes())
-    for signature, at_flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local, central header
-        header = raw.rfind(signature)
-        raw[header + at_flags : header + at_flags + 4] = struct.pack("<HH", flags, method)
-    path.write_bytes(bytes(raw))
-    return path
 
 
 def test_a_damaged_npz_is_one_sentence_and_allocates_nothing_it_does_not_hold(tmp_path, digits):

@@ -76,62 +76,162 @@ function forward(pixels) {
   return { hidden, probabilities };
 }
 
-// ---- Preparing a drawing as MNIST's digits were prepared (as mnist_helpers/digit_image.py does) ----
+// ---- Preparing a drawing as MNIST's digits were prepared: mnist_helpers/digit_image.py, step for step ----
+// Each function below is the Python function of the same name (snake_case there), with the same constants;
+// tests/test_web.py feeds both the same drawings and checks that they agree. A picture is [values, width,
+// height], values a Float32Array row by row. The pad is white with black ink, so digit_image.ink_map
+// (polarity, the paper's level) changes nothing on it: ink is 1 - grey (the test shows that too).
 
 const FINE = 4;                       // stroke widths are measured and matched at 4 × 20 = 80 pixels
 const MNIST_STROKES = [7.3, 14.1];    // MNIST's stroke widths there, 10th to 90th percentile
+const COARSE_SIDE = 64;               // the digit's extent is found on a copy this many pixels long
 
-// values (width × height) averaged into a picture of newWidth × newHeight: each new pixel is the mean of
-// the old pixels it covers.
-function areaResize(values, width, height, newWidth, newHeight) {
-  const out = new Float32Array(newWidth * newHeight);
-  for (let y = 0; y < newHeight; y++) {
-    const y0 = (y * height) / newHeight, y1 = ((y + 1) * height) / newHeight;
-    for (let x = 0; x < newWidth; x++) {
-      const x0 = (x * width) / newWidth, x1 = ((x + 1) * width) / newWidth;
-      let sum = 0, area = 0;
-      for (let sy = Math.floor(y0); sy < Math.ceil(y1); sy++) {
-        const wy = Math.min(sy + 1, y1) - Math.max(sy, y0);
-        for (let sx = Math.floor(x0); sx < Math.ceil(x1); sx++) {
-          const wx = Math.min(sx + 1, x1) - Math.max(sx, x0);
-          sum += values[sy * width + sx] * wx * wy;
-          area += wx * wy;
-        }
-      }
-      out[y * newWidth + x] = sum / area;
-    }
-  }
-  return out;
+// Python's round(): halves go to the even neighbour (round(2.5) is 2), as NumPy's and Pillow's sizes do.
+function roundHalfEven(x) {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-// The part of values (width × height) where it is above level: [values, width, height].
-function cropAbove(values, width, height, level) {
-  let x0 = width, y0 = height, x1 = -1, y1 = -1;
+// Pillow's BOX filter when reducing (each new pixel the mean of the old pixels it covers), its BILINEAR
+// filter when enlarging (a triangle over the two nearest pixels, weights normalised at the edges).
+function resampleTaps(length, newLength, reduce) {
+  const scale = length / newLength, support = reduce ? 0.5 * scale : 1.0, filterScale = reduce ? scale : 1.0;
+  const taps = [];
+  for (let i = 0; i < newLength; i++) {
+    const centre = (i + 0.5) * scale;
+    const first = Math.max(0, Math.floor(centre - support + 0.5)), last = Math.min(length, Math.floor(centre + support + 0.5));
+    const weights = [];
+    let total = 0;
+    for (let j = first; j < last; j++) {
+      const x = (j - centre + 0.5) / filterScale;
+      const w = reduce ? (x >= -0.5 && x < 0.5 ? 1 : 0) : Math.max(0, 1 - Math.abs(x));
+      weights.push(w);
+      total += w;
+    }
+    taps.push([first, weights.map((w) => (total ? w / total : 0))]);
+  }
+  return taps;
+}
+
+function resize([values, width, height], factor) {
+  const newWidth = Math.max(1, roundHalfEven(width * factor)), newHeight = Math.max(1, roundHalfEven(height * factor));
+  const reduce = factor < 1;
+  const across = resampleTaps(width, newWidth, reduce), down = resampleTaps(height, newHeight, reduce);
+  const middle = new Float32Array(newWidth * height);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (values[y * width + x] > level) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+    for (let x = 0; x < newWidth; x++) {
+      const [first, weights] = across[x];
+      let sum = 0;
+      for (let k = 0; k < weights.length; k++) sum += values[y * width + first + k] * weights[k];
+      middle[y * newWidth + x] = sum;
     }
   }
-  const w = x1 - x0 + 1, h = y1 - y0 + 1, out = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) out.set(values.subarray((y0 + y) * width + x0, (y0 + y) * width + x0 + w), y * w);
+  const out = new Float32Array(newWidth * newHeight);
+  for (let y = 0; y < newHeight; y++) {
+    const [first, weights] = down[y];
+    for (let x = 0; x < newWidth; x++) {
+      let sum = 0;
+      for (let k = 0; k < weights.length; k++) sum += middle[(first + k) * newWidth + x] * weights[k];
+      out[y * newWidth + x] = sum;
+    }
+  }
+  return [out, newWidth, newHeight];
+}
+
+const clip01 = ([values, width, height]) => [values.map((v) => Math.min(Math.max(v, 0), 1)), width, height];
+
+function scaleLongestSide(picture, side) {
+  return clip01(resize(picture, side / Math.max(picture[1], picture[2])));
+}
+
+// NumPy's percentile (linear between the two nearest ranks) and median.
+function percentile(values, q) {
+  const sorted = Float64Array.from(values).sort();
+  const at = (q / 100) * (sorted.length - 1), low = Math.floor(at);
+  return low + 1 < sorted.length ? sorted[low] + (at - low) * (sorted[low + 1] - sorted[low]) : sorted[low];
+}
+
+function crop([values, width, height], top, bottom, left, right) {
+  const w = right - left, h = bottom - top, out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) out.set(values.subarray((top + y) * width + left, (top + y) * width + right), y * w);
   return [out, w, h];
 }
 
-function scaleLongestSide([values, width, height], side) {
-  const factor = side / Math.max(width, height);
-  const w = Math.max(1, Math.round(width * factor)), h = Math.max(1, Math.round(height * factor));
-  return [areaResize(values, width, height, w, h), w, h];
+// The box [top, bottom, left, right) of the pixels above level.
+function boxAbove([values, width, height], level) {
+  let top = height, bottom = -1, left = width, right = -1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (values[y * width + x] > level) {
+        top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x);
+      }
+    }
+  }
+  return [top, bottom + 1, left, right + 1];
+}
+
+function inkExtent(ink) {
+  const factor = Math.min(1, COARSE_SIDE / Math.max(ink[1], ink[2]));
+  const coarse = resize(ink, factor);
+  let top = 0;
+  for (const v of coarse[0]) top = Math.max(top, v);
+  const level = percentile(coarse[0].filter((v) => v > top / 2), 50);
+  const [rowMin, rowEnd, columnMin, columnEnd] = boxAbove(coarse, level / 4);
+  const scale = 1 / factor;
+  const t = Math.max(Math.trunc((rowMin - 1) * scale), 0), b = Math.ceil((rowEnd - 1 + 2) * scale);
+  const l = Math.max(Math.trunc((columnMin - 1) * scale), 0), r = Math.ceil((columnEnd - 1 + 2) * scale);
+  const within = crop(ink, t, Math.min(b, ink[2]), l, Math.min(r, ink[1]));
+  const [y0, y1, x0, x1] = boxAbove(within, 0.5);  // a soft edge ends where it is half ink
+  return [t + y0, t + y1, l + x0, l + x1];
+}
+
+// The 3 × 3 neighbourhood's maximum (grow, on a picture padded by one pixel each side) or minimum.
+function neighbourhood([values, width, height], grow) {
+  const pad = grow ? 1 : 0, w = width + 2 * pad, h = height + 2 * pad, out = new Float32Array(w * h);
+  const at = (x, y) => (x >= 0 && y >= 0 && x < width && y < height ? values[y * width + x] : 0);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let v = grow ? -Infinity : Infinity;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const n = at(x - pad + dx, y - pad + dy);
+          v = grow ? Math.max(v, n) : Math.min(v, n);
+        }
+      }
+      out[y * w + x] = v;
+    }
+  }
+  return [out, w, h];
+}
+
+function fineStrokes(ink, side) {
+  const step = Math.trunc(Math.max(ink[1], ink[2]) / side);
+  if (step >= 2 && strokeWidth(ink) < 2 * step) {
+    const [values, width, height] = ink;
+    const inky = (x, y) => x >= 0 && y >= 0 && x < width && y < height && values[y * width + x] > 0;
+    const w = Math.ceil(width / step), h = Math.ceil(height / step), out = new Float32Array(w * h);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        let neighbour = false;  // a lone pixel is noise, and the block's maximum would keep it
+        for (let dy = -1; dy <= 1 && !neighbour; dy++) for (let dx = -1; dx <= 1; dx++) if ((dx || dy) && inky(x + dx, y + dy)) neighbour = true;
+        const v = neighbour ? values[y * width + x] : 0, i = Math.trunc(y / step) * w + Math.trunc(x / step);
+        out[i] = Math.max(out[i], v);
+      }
+    }
+    ink = [out, w, h];
+  }
+  return scaleLongestSide(ink, side);
 }
 
 // Twice the strokes' area over their outline's length, the outline counted along rows and columns.
 function strokeWidth([values, width, height]) {
   let area = 0, edges = 0;
-  const ink = (x, y) => x >= 0 && y >= 0 && x < width && y < height && values[y * width + x] > 0.5;
+  const ink = (x, y) => values[y * width + x] > 0.5;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       if (ink(x, y)) area++;
-      if (ink(x, y) !== ink(x + 1, y) && x + 1 < width) edges++;
-      if (ink(x, y) !== ink(x, y + 1) && y + 1 < height) edges++;
+      if (x + 1 < width && ink(x, y) !== ink(x + 1, y)) edges++;
+      if (y + 1 < height && ink(x, y) !== ink(x, y + 1)) edges++;
     }
   }
   for (let x = 0; x < width; x++) edges += ink(x, 0) + ink(x, height - 1);
@@ -139,63 +239,51 @@ function strokeWidth([values, width, height]) {
   return (2 * area) / Math.max((edges * Math.PI) / 4, 1);
 }
 
-// Strokes thinner or broader than MNIST's own, thickened or thinned a pixel on each side at a time.
-function withStrokeWidth(picture) {
-  const width = strokeWidth(picture);
-  const steps = Math.round((width - Math.min(Math.max(width, MNIST_STROKES[0]), MNIST_STROKES[1])) / 2);
-  if (steps === 0) return picture;
-  const grow = steps < 0, pad = grow ? Math.abs(steps) + 1 : 0;
-  let [values, w, h] = picture;
-  let current = new Float32Array((w + 2 * pad) * (h + 2 * pad));
-  for (let y = 0; y < h; y++) current.set(values.subarray(y * w, (y + 1) * w), (y + pad) * (w + 2 * pad) + pad);
-  w += 2 * pad; h += 2 * pad;
-  for (let step = 0; step < Math.abs(steps); step++) {
-    const next = new Float32Array(w * h);
+// Strokes thinner or broader than MNIST's own, thickened or thinned a pixel on each side at a time,
+// measured again after each step.
+function withStrokeWidth(ink, thinnest, broadest) {
+  let width = strokeWidth(ink);
+  const grow = width < thinnest, shrink = width > broadest, steps = Math.trunc(Math.max(ink[1], ink[2]) / 2);
+  for (let i = 0; i < steps; i++) {
+    if ((grow && width >= thinnest) || (shrink && width <= broadest) || !(grow || shrink)) break;
+    const changed = neighbourhood(ink, grow);
     let top = 0;
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        let v = grow ? 0 : 1;
-        for (let dy = -1; dy <= 1; dy++) {
-          for (let dx = -1; dx <= 1; dx++) {
-            const yy = y + dy, xx = x + dx;
-            const n = yy >= 0 && xx >= 0 && yy < h && xx < w ? current[yy * w + xx] : 0;
-            v = grow ? Math.max(v, n) : Math.min(v, n);
-          }
-        }
-        next[y * w + x] = v;
-        top = Math.max(top, v);
-      }
-    }
+    for (const v of changed[0]) top = Math.max(top, v);
     if (top <= 0.5) break;  // never erase a digit
-    current = next;
+    ink = changed;
+    width = strokeWidth(ink);
   }
-  return [current, w, h];
+  return ink;
 }
 
-// ink: Float32Array of width × height, 0 = paper, 1 = ink. Returns 784 values, or null for no ink.
-function prepare(ink, width, height) {
-  let top = 0;
-  for (const v of ink) top = Math.max(top, v);
-  if (top < WEAKEST_INK) return null;
-  const strong = Array.from(ink).filter((v) => v > top / 2).sort((a, b) => a - b);
-  const stroke = strong[Math.floor(0.9 * (strong.length - 1))];  // the level inside a stroke
-  const level = ink.map((v) => Math.min(Math.max((v - NOISE_LEVEL * stroke) / ((1 - NOISE_LEVEL) * stroke), 0), 1));
-  // Cropped where the ink is at least half strength, at 80 pixels, strokes into MNIST's range of widths,
-  // then longest side 20 pixels.
-  const fine = withStrokeWidth(scaleLongestSide(cropAbove(level, width, height, 0.5), FINE * DIGIT_BOX));
-  const [small, sw, sh] = scaleLongestSide(cropAbove(fine[0], fine[1], fine[2], 0.02), DIGIT_BOX);
-  // Paste it into 28 × 28 with its centre of mass in the middle (whole-pixel shifts, as MNIST).
+function centreByMass([values, width, height], frame) {
   let mass = 0, my = 0, mx = 0;
-  for (let y = 0; y < sh; y++) {
-    for (let x = 0; x < sw; x++) { const v = small[y * sw + x]; mass += v; my += y * v; mx += x * v; }
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) { const v = values[y * width + x]; mass += v; my += y * v; mx += x * v; }
   }
-  const topRow = Math.min(Math.max(Math.round(FRAME / 2 - my / mass), 0), FRAME - sh);
-  const left = Math.min(Math.max(Math.round(FRAME / 2 - mx / mass), 0), FRAME - sw);
-  const out = new Float32Array(FRAME * FRAME);
-  for (let y = 0; y < sh; y++) {
-    for (let x = 0; x < sw; x++) out[(topRow + y) * FRAME + left + x] = small[y * sw + x];
+  const top = Math.min(Math.max(roundHalfEven(frame / 2 - my / mass), 0), frame - height);
+  const left = Math.min(Math.max(roundHalfEven(frame / 2 - mx / mass), 0), frame - width);
+  const out = new Float32Array(frame * frame);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) out[(top + y) * frame + left + x] = values[y * width + x];
   }
   return out;
+}
+
+// ink: Float32Array of width × height, 0 = paper, 1 = ink. Returns 784 values, or null for no ink:
+// digit_image.to_mnist_digit after its ink_map.
+function prepare(inkValues, width, height) {
+  const ink = [inkValues, width, height];
+  const halved = Math.min(width, height) > 8 ? resize(ink, 0.5) : ink;  // 2 × 2 averages: lone pixels do not count
+  let top = 0;
+  for (const v of halved[0]) top = Math.max(top, v);
+  if (top < WEAKEST_INK) return null;
+  const stroke = percentile(halved[0].filter((v) => v > top / 2), 90);  // the level inside a stroke
+  const level = inkValues.map((v) => Math.min(Math.max((v - NOISE_LEVEL * stroke) / ((1 - NOISE_LEVEL) * stroke), 0), 1));
+  const [t, b, l, r] = inkExtent([level, width, height]);
+  const strokes = withStrokeWidth(fineStrokes(crop([level, width, height], t, b, l, r), FINE * DIGIT_BOX), ...MNIST_STROKES);
+  const [y0, y1, x0, x1] = boxAbove(strokes, 0.02);
+  return centreByMass(scaleLongestSide(crop(strokes, y0, y1, x0, x1), DIGIT_BOX), FRAME);
 }
 
 // ---- The page ------------------------------------------------------------------------------------
