@@ -11,10 +11,8 @@ dark ink on light paper, with uneven light, at any size, anywhere in the frame, 
    touch it but never covers most of it): so a bold digit filling a close-up, or a small digit in a
    12-megapixel photo, is not taken for paper. The ink is then the high values.
 2. **The paper's own level, whatever the light**: a plane (a + bx + cy) fitted to the pixels that
-   are paper, and subtracted; last fitted only to what is surely paper (within three of its own
-   noise's spread of its level), so the faint edges of strokes do not lift it, and a clean white
-   page's paper is exactly its level. It follows shadows and falling-off light across the page,
-   and, unlike a local minimum, it does not depend on how wide the strokes are: a broad marker
+   are paper, and subtracted. It follows shadows and falling-off light across the
+   page, and, unlike a local minimum, it does not depend on how wide the strokes are: a broad marker
    stays solid, not an outline.
 3. **Strokes at full strength, whatever the pen**: ink is scaled so the level inside a stroke (the
    90th percentile of the stronger half of the ink) is 1; what is fainter than a quarter of it is
@@ -28,9 +26,9 @@ dark ink on light paper, with uneven light, at any size, anywhere in the frame, 
 6. **Longest side 20 pixels**, by averaging each 4 × 4 block (the anti-aliasing MNIST's scaling
    gave its digits), then **centred by mass** in 28 × 28 with whole-pixel shifts, as MNIST.
 
-``web/app.js`` takes steps 3 to 6 in the same order with the same constants, function for function
-(its pad is white with black ink, where steps 1 and 2 change nothing); ``tests/test_web.py`` feeds
-both the same 36 drawings and checks they agree within 0.01.
+``web/app.js`` takes every step in the same order with the same constants, function for function,
+from the pad's grey levels on; ``tests/test_web.py`` feeds both the same 36 drawings and checks
+that they agree within 0.01.
 
     from mnist_helpers.digit_image import read_digit
     original, digit = read_digit("photo.jpg")   # digit: float32 (28, 28), 0 = paper, 1 = ink
@@ -152,13 +150,7 @@ def paper_level(coarse: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         residual = coarse - _fit_surface(coarse, paper)
         split = residual < _otsu(residual)
         paper = split if split.sum() >= 3 else paper  # a blank, even page: every pixel stays paper
-    # Last, only what is surely paper: within three of the paper's own noise (robust sigmas) of its level,
-    # so the faint edges of strokes do not lift it. A clean page's paper is then exactly its level.
-    residual = (coarse - _fit_surface(coarse, paper))[paper]
-    middle = np.median(residual)
-    spread = 1.4826 * np.median(np.abs(residual - middle))
-    sure = paper & (coarse - _fit_surface(coarse, paper) <= middle + 3 * spread)
-    return _fit_surface(coarse, sure if sure.sum() >= 3 else paper, shape)
+    return _fit_surface(coarse, paper, shape)
 
 
 def _fit_surface(values: np.ndarray, where: np.ndarray, shape=None) -> np.ndarray:

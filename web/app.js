@@ -79,8 +79,8 @@ function forward(pixels) {
 // ---- Preparing a drawing as MNIST's digits were prepared: mnist_helpers/digit_image.py, step for step ----
 // Each function below is the Python function of the same name (snake_case there), with the same constants;
 // tests/test_web.py feeds both the same drawings and checks that they agree. A picture is [values, width,
-// height], values a Float32Array row by row. The pad is white with black ink, so digit_image.ink_map
-// (polarity, the paper's level) changes nothing on it: ink is 1 - grey (the test shows that too).
+// height], values a Float32Array row by row. (The pad is smaller than WORKING_SIDE, so the page never
+// takes the reduction that step.)
 
 const FINE = 4;                       // stroke widths are measured and matched at 4 × 20 = 80 pixels
 const MNIST_STROKES = [7.3, 14.1];    // MNIST's stroke widths there, 10th to 90th percentile
@@ -256,6 +256,89 @@ function withStrokeWidth(ink, thinnest, broadest) {
   return ink;
 }
 
+// The plane a + bx + cy closest to values where `where` is true (x and y from -1 to 1 across the picture),
+// evaluated on a grid of newWidth × newHeight spanning the same picture: least squares, by its normal equations.
+function fitSurface([values, width, height], where, newWidth = width, newHeight = height) {
+  const axis = (n, i) => (n === 1 ? -1 : -1 + (2 * i) / (n - 1));  // NumPy's linspace(-1, 1, n)
+  const m = [0, 0, 0, 0, 0, 0, 0, 0, 0], v = [0, 0, 0];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!where[y * width + x]) continue;
+      const t = [1, axis(width, x), axis(height, y)], z = values[y * width + x];
+      for (let i = 0; i < 3; i++) { v[i] += t[i] * z; for (let j = 0; j < 3; j++) m[3 * i + j] += t[i] * t[j]; }
+    }
+  }
+  const det = (a) => a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6]) + a[2] * (a[3] * a[7] - a[4] * a[6]);
+  const whole = det(m), abc = [0, 1, 2].map((k) => det(m.map((e, i) => (i % 3 === k ? v[Math.floor(i / 3)] : e))) / whole);
+  const out = new Float32Array(newWidth * newHeight);
+  for (let y = 0; y < newHeight; y++) {
+    for (let x = 0; x < newWidth; x++) out[y * newWidth + x] = abc[0] + abc[1] * axis(newWidth, x) + abc[2] * axis(newHeight, y);
+  }
+  return out;
+}
+
+// The level that best splits values into two groups (Otsu's method, on a 64-bin histogram as NumPy bins it).
+function otsu(values) {
+  let low = Infinity, high = -Infinity;
+  for (const v of values) { low = Math.min(low, v); high = Math.max(high, v); }
+  if (high - low < 1e-6) return high + 1;  // all alike: nothing to split
+  const bins = 64, counts = new Float64Array(bins), step = (high - low) / bins;
+  for (const v of values) counts[Math.min(Math.floor((v - low) / step), bins - 1)]++;
+  let below = 0, mass = 0, total = 0, totalMass = 0, best = -Infinity, split = 0;
+  const centre = (i) => low + (i + 0.5) * step;
+  for (let i = 0; i < bins; i++) { total += counts[i]; totalMass += counts[i] * centre(i); }
+  for (let i = 0; i < bins; i++) {
+    below += counts[i]; mass += counts[i] * centre(i);
+    const above = total - below;
+    if (below === 0 || above === 0) continue;
+    const between = below * above * (mass / below - (totalMass - mass) / above) ** 2;
+    if (between > best) { best = between; split = centre(i); }
+  }
+  return split;
+}
+
+// The outer sixteenth of a picture on each side: where paper must be.
+function borderOf(width, height) {
+  const ring = Math.max(1, Math.floor(Math.min(width, height) / 16)), border = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) border[y * width + x] = x < ring || y < ring || x >= width - ring || y >= height - ring;
+  }
+  return border;
+}
+
+function marksAreDark(grey, coarse) {
+  const smooth = Math.min(grey[1], grey[2]) >= 32 ? resize(grey, 0.25) : grey;
+  const plane = fitSurface(coarse, borderOf(coarse[1], coarse[2]), smooth[1], smooth[2]);
+  let low = Infinity, high = -Infinity;
+  smooth[0].forEach((v, i) => { low = Math.min(low, v - plane[i]); high = Math.max(high, v - plane[i]); });
+  return -low > high;
+}
+
+function paperLevel(coarse, width, height) {
+  const [values] = coarse;
+  const sixty = percentile(values, 60);
+  let paper = values.map((v) => (v <= sixty ? 1 : 0));
+  for (let i = 0; i < 2; i++) {
+    const plane = fitSurface(coarse, paper);
+    const residual = values.map((v, j) => v - plane[j]);
+    const level = otsu(residual);
+    const split = residual.map((v) => (v < level ? 1 : 0));
+    if (split.reduce((a, b) => a + b, 0) >= 3) paper = split;  // a blank, even page: every pixel stays paper
+  }
+  return fitSurface(coarse, paper, width, height);
+}
+
+// Grey levels (0 black, 1 white) to ink (0 paper, up to 1 ink), whatever the colours and the light.
+function inkMap(grey) {
+  let coarse = resize(grey, Math.min(1, COARSE_SIDE / Math.max(grey[1], grey[2])));
+  if (marksAreDark(grey, coarse)) {
+    grey = [grey[0].map((v) => 1 - v), grey[1], grey[2]];
+    coarse = [coarse[0].map((v) => 1 - v), coarse[1], coarse[2]];
+  }
+  const paper = paperLevel(coarse, grey[1], grey[2]);
+  return [grey[0].map((v, i) => Math.min(Math.max(v - paper[i], 0), 1)), grey[1], grey[2]];
+}
+
 function centreByMass([values, width, height], frame) {
   let mass = 0, my = 0, mx = 0;
   for (let y = 0; y < height; y++) {
@@ -270,10 +353,10 @@ function centreByMass([values, width, height], frame) {
   return out;
 }
 
-// ink: Float32Array of width × height, 0 = paper, 1 = ink. Returns 784 values, or null for no ink:
-// digit_image.to_mnist_digit after its ink_map.
-function prepare(inkValues, width, height) {
-  const ink = [inkValues, width, height];
+// grey: Float32Array of width × height, 0 = black, 1 = white. Returns 784 values, or null for no ink:
+// digit_image.to_mnist_digit.
+function prepare(greyValues, width, height) {
+  const ink = inkMap([greyValues, width, height]), inkValues = ink[0];
   const halved = Math.min(width, height) > 8 ? resize(ink, 0.5) : ink;  // 2 × 2 averages: lone pixels do not count
   let top = 0;
   for (const v of halved[0]) top = Math.max(top, v);
@@ -300,11 +383,12 @@ function clearPad() {
   update();
 }
 
-function padInk() {
+// The pad's grey levels, 0 black to 1 white, as Pillow's convert("L") takes them (the pad is grey only).
+function padGrey() {
   const rgba = padContext.getImageData(0, 0, pad.width, pad.height).data;
-  const ink = new Float32Array(pad.width * pad.height);
-  for (let i = 0; i < ink.length; i++) ink[i] = 1 - (rgba[4 * i] + rgba[4 * i + 1] + rgba[4 * i + 2]) / (3 * 255);
-  return ink;
+  const grey = new Float32Array(pad.width * pad.height);
+  for (let i = 0; i < grey.length; i++) grey[i] = Math.round((299 * rgba[4 * i] + 587 * rgba[4 * i + 1] + 114 * rgba[4 * i + 2]) / 1000) / 255;
+  return grey;
 }
 
 const outputs = document.getElementById("outputs");
@@ -368,7 +452,7 @@ function showTiles(hidden) {
 
 function update() {
   const started = performance.now();
-  const digit = prepare(padInk(), pad.width, pad.height);
+  const digit = prepare(padGrey(), pad.width, pad.height);
   const picture = seen.createImageData(FRAME, FRAME);
   state.seen = digit;
   if (digit === null) {
