@@ -16,7 +16,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the project, and the tests' page driver
 from test_web import ARGS, ZERO, Page  # noqa: E402  (the tests' browser flags, drawing and page driver)
 
 

@@ -258,21 +258,26 @@ function withStrokeWidth(ink, thinnest, broadest) {
 
 // The plane a + bx + cy closest to values where `where` is true (x and y from -1 to 1 across the picture),
 // evaluated on a grid of newWidth × newHeight spanning the same picture: least squares, by its normal equations.
+const linspace = (n) => Float64Array.from({ length: n }, (_, i) => (n === 1 ? -1 : -1 + (2 * i) / (n - 1)));  // NumPy's, -1 to 1
+
 function fitSurface([values, width, height], where, newWidth = width, newHeight = height) {
-  const axis = (n, i) => (n === 1 ? -1 : -1 + (2 * i) / (n - 1));  // NumPy's linspace(-1, 1, n)
-  const m = [0, 0, 0, 0, 0, 0, 0, 0, 0], v = [0, 0, 0];
+  const xs = linspace(width), ys = linspace(height);
+  let n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0, sz = 0, sxz = 0, syz = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      if (!where[y * width + x]) continue;
-      const t = [1, axis(width, x), axis(height, y)], z = values[y * width + x];
-      for (let i = 0; i < 3; i++) { v[i] += t[i] * z; for (let j = 0; j < 3; j++) m[3 * i + j] += t[i] * t[j]; }
+      const i = y * width + x;
+      if (!where[i]) continue;
+      const u = xs[x], w = ys[y], z = values[i];
+      n++; sx += u; sy += w; sxx += u * u; sxy += u * w; syy += w * w; sz += z; sxz += u * z; syz += w * z;
     }
   }
+  const m = [n, sx, sy, sx, sxx, sxy, sy, sxy, syy], v = [sz, sxz, syz];  // the normal equations
   const det = (a) => a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6]) + a[2] * (a[3] * a[7] - a[4] * a[6]);
-  const whole = det(m), abc = [0, 1, 2].map((k) => det(m.map((e, i) => (i % 3 === k ? v[Math.floor(i / 3)] : e))) / whole);
-  const out = new Float32Array(newWidth * newHeight);
+  const whole = det(m), [a, b, c] = [0, 1, 2].map((k) => det(m.map((e, i) => (i % 3 === k ? v[Math.floor(i / 3)] : e))) / whole);
+  const nx = linspace(newWidth), ny = linspace(newHeight), out = new Float32Array(newWidth * newHeight);
   for (let y = 0; y < newHeight; y++) {
-    for (let x = 0; x < newWidth; x++) out[y * newWidth + x] = abc[0] + abc[1] * axis(newWidth, x) + abc[2] * axis(newHeight, y);
+    const row = a + c * ny[y];
+    for (let x = 0; x < newWidth; x++) out[y * newWidth + x] = row + b * nx[x];
   }
   return out;
 }
@@ -307,23 +312,25 @@ function borderOf(width, height) {
 }
 
 function marksAreDark(grey, coarse) {
-  const smooth = Math.min(grey[1], grey[2]) >= 32 ? resize(grey, 0.25) : grey;
-  const plane = fitSurface(coarse, borderOf(coarse[1], coarse[2]), smooth[1], smooth[2]);
+  const [smooth, width, height] = Math.min(grey[1], grey[2]) >= 32 ? resize(grey, 0.25) : grey;
+  const plane = fitSurface(coarse, borderOf(coarse[1], coarse[2]), width, height);
   let low = Infinity, high = -Infinity;
-  smooth[0].forEach((v, i) => { low = Math.min(low, v - plane[i]); high = Math.max(high, v - plane[i]); });
+  for (let i = 0; i < smooth.length; i++) { low = Math.min(low, smooth[i] - plane[i]); high = Math.max(high, smooth[i] - plane[i]); }
   return -low > high;
 }
 
 function paperLevel(coarse, width, height) {
-  const [values] = coarse;
+  const [values] = coarse, count = values.length, residual = new Float32Array(count);
   const sixty = percentile(values, 60);
-  let paper = values.map((v) => (v <= sixty ? 1 : 0));
-  for (let i = 0; i < 2; i++) {
+  let paper = new Uint8Array(count);
+  for (let i = 0; i < count; i++) paper[i] = values[i] <= sixty;
+  for (let round = 0; round < 2; round++) {
     const plane = fitSurface(coarse, paper);
-    const residual = values.map((v, j) => v - plane[j]);
-    const level = otsu(residual);
-    const split = residual.map((v) => (v < level ? 1 : 0));
-    if (split.reduce((a, b) => a + b, 0) >= 3) paper = split;  // a blank, even page: every pixel stays paper
+    for (let i = 0; i < count; i++) residual[i] = values[i] - plane[i];
+    const level = otsu(residual), split = new Uint8Array(count);
+    let inSplit = 0;
+    for (let i = 0; i < count; i++) inSplit += split[i] = residual[i] < level;
+    if (inSplit >= 3) paper = split;  // a blank, even page: every pixel stays paper
   }
   return fitSurface(coarse, paper, width, height);
 }
@@ -331,12 +338,15 @@ function paperLevel(coarse, width, height) {
 // Grey levels (0 black, 1 white) to ink (0 paper, up to 1 ink), whatever the colours and the light.
 function inkMap(grey) {
   let coarse = resize(grey, Math.min(1, COARSE_SIDE / Math.max(grey[1], grey[2])));
-  if (marksAreDark(grey, coarse)) {
-    grey = [grey[0].map((v) => 1 - v), grey[1], grey[2]];
-    coarse = [coarse[0].map((v) => 1 - v), coarse[1], coarse[2]];
+  const dark = marksAreDark(grey, coarse), values = grey[0];
+  if (dark) {
+    const inverted = new Float32Array(coarse[0].length);
+    for (let i = 0; i < inverted.length; i++) inverted[i] = 1 - coarse[0][i];
+    coarse = [inverted, coarse[1], coarse[2]];
   }
-  const paper = paperLevel(coarse, grey[1], grey[2]);
-  return [grey[0].map((v, i) => Math.min(Math.max(v - paper[i], 0), 1)), grey[1], grey[2]];
+  const paper = paperLevel(coarse, grey[1], grey[2]), ink = new Float32Array(values.length);
+  for (let i = 0; i < ink.length; i++) ink[i] = Math.min(Math.max((dark ? 1 - values[i] : values[i]) - paper[i], 0), 1);
+  return [ink, grey[1], grey[2]];
 }
 
 function centreByMass([values, width, height], frame) {
@@ -362,7 +372,8 @@ function prepare(greyValues, width, height) {
   for (const v of halved[0]) top = Math.max(top, v);
   if (top < WEAKEST_INK) return null;
   const stroke = percentile(halved[0].filter((v) => v > top / 2), 90);  // the level inside a stroke
-  const level = inkValues.map((v) => Math.min(Math.max((v - NOISE_LEVEL * stroke) / ((1 - NOISE_LEVEL) * stroke), 0), 1));
+  const level = new Float32Array(inkValues.length);  // strokes 1, paper 0
+  for (let i = 0; i < level.length; i++) level[i] = Math.min(Math.max((inkValues[i] - NOISE_LEVEL * stroke) / ((1 - NOISE_LEVEL) * stroke), 0), 1);
   const [t, b, l, r] = inkExtent([level, width, height]);
   const strokes = withStrokeWidth(fineStrokes(crop([level, width, height], t, b, l, r), FINE * DIGIT_BOX), ...MNIST_STROKES);
   const [y0, y1, x0, x1] = boxAbove(strokes, 0.02);
