@@ -282,22 +282,17 @@ def cases(work: Path, data: Path, arrays: dict, model: Path) -> list:
             (0,),
             shell=f"{py} {ROOT}/mnist_learn.py --data {data} --no-plots --epochs 1 2>&-",
         ),
-        Case(
-            "SIGTERM during training",
-            "mnist_learn.py",
-            ["--data", data, "--epochs", "50", "--batch-size", "10", "--save-model", "m.keras"],
-            "Interrupted (SIGTERM)",
-            (143,),
-            signal_after=(signal.SIGTERM, "Training on"),
-        ),
-        Case(
-            "SIGHUP during training",
-            "mnist_learn.py",
-            ["--data", data, "--epochs", "50", "--batch-size", "10", "--save-model", "m.keras"],
-            "Interrupted (SIGHUP)",
-            (129,),
-            signal_after=(signal.SIGHUP, "Training on"),
-        ),
+        *[
+            Case(
+                f"{stop.name} during training",
+                "mnist_learn.py",
+                ["--data", data, "--epochs", "50", "--batch-size", "10", "--save-model", "m.keras"],
+                f"Interrupted ({stop.name})",
+                (128 + stop,),
+                signal_after=(stop, "Training on"),
+            )
+            for stop in (signal.SIGTERM, signal.SIGHUP)
+        ],
     ]
     plain = [py, str(ROOT / "mnist.py"), "--data", str(data)]
     for name, command, says in [

@@ -21,23 +21,32 @@ from .lifecycle import stops_raise
 NOT_FILES = {stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket"}
 
 
-def ensure_writable_folder(folder, what: str, name: str = "probe") -> Path:
-    """Prove, before any long work starts, that a file named like ``name`` (its temporary name) can be made
-    in ``folder``, or where ``folder`` does not exist yet, in the folder above it where it will be made.
-    Nothing is left: a run stopped before it writes leaves no empty folder either."""
+def ensure_writable_folder(folder, what: str) -> Path:
+    """Prove, before any long work starts, that a file can be made in ``folder`` (see ``_probe``)."""
     folder = Path(folder)
+    try:
+        _probe(folder, "probe")
+    except OSError as error:
+        raise UserError(_cannot_write(folder, what, error))
+    return folder
+
+
+def _probe(folder: Path, name: str) -> None:
+    """Make and remove a file of ``name``'s temporary name in ``folder``, or where ``folder`` does not exist
+    yet, in the folder above it where it will be made; OSError if that cannot be done. Nothing is left:
+    a run stopped before it writes leaves no empty folder either."""
     existing = folder
     while not existing.exists() and existing.parent != existing:
         existing = existing.parent
-    try:
-        if not existing.is_dir():
-            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
-        probe = existing / _temporary_name(folder / name)
-        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        os.remove(probe)
-    except OSError as error:
-        raise UserError(f"Cannot write {what} to {folder}/ ({error.strerror or error}); choose a writable folder.")
-    return folder
+    if not existing.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+    probe = existing / _temporary_name(folder / name)
+    os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    os.remove(probe)
+
+
+def _cannot_write(folder: Path, what: str, error: OSError) -> str:
+    return f"Cannot write {what} to {folder}/ ({error.strerror or error}); choose a writable folder."
 
 
 def check_output(path, flag: str, what: str = "the output") -> Path:
@@ -56,12 +65,11 @@ def check_output(path, flag: str, what: str = "the output") -> Path:
         kind = NOT_FILES.get(stat.S_IFMT(mode), "not a regular file")
         raise UserError(f"{flag} {path} is {kind}, not a file; choose a file name.")
     try:
-        ensure_writable_folder(target.parent, what, target.name)
-    except UserError as error:
-        if "too long" not in str(error):
-            raise
-        # the name fits, but its temporary name does not
-        raise UserError(f"{flag} {path}: its name is too long to write safely; choose a shorter name.")
+        _probe(target.parent, target.name)
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:  # the name fits, but its temporary name does not
+            raise UserError(f"{flag} {path}: its name is too long to write safely; choose a shorter name.")
+        raise UserError(_cannot_write(target.parent, what, error))
     return path
 
 
