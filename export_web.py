@@ -6,6 +6,9 @@ Train and save a model, export it, then open the page:
     python mnist_learn.py --save-model mnist_model.keras
     python export_web.py --model mnist_model.keras
     open web/index.html        # or double-click it: it works straight from the file system
+
+The page also carries a sample of MNIST's test digits (web/sample.js), to show its accuracy while you
+teach it: `--sample` writes that file again, from the MNIST the scripts load.
 """
 
 from mnist_helpers import lifecycle
@@ -15,31 +18,36 @@ lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here 
 
 import argparse
 import base64
+import io
 import json
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
+from mnist_helpers.cli import add_data_flag, silent
+from mnist_helpers.contributions import layer_kinds, network_weights
 from mnist_helpers.errors import UserError
 from mnist_helpers.files import check_output, said, write_output
+from mnist_helpers.mnist_data import load_data
 from mnist_helpers.model_file import keras_file, load_digit_model
 
 MODEL = "mnist_model.keras"  # where mnist_learn.py --save-model puts it in the examples
-OUT = Path(__file__).resolve().parent / "web" / "weights.js"  # what web/index.html includes
+WEB = Path(__file__).resolve().parent / "web"
+OUT = WEB / "weights.js"  # what web/index.html includes
+SAMPLE_NAME = "sample.js"  # beside the weights: the test digits the page measures its accuracy on
+SAMPLE_SIZE = 500  # the first 500 of MNIST's test set: about 80 KB as one PNG
+SAMPLE_COLUMNS = 25  # digits to a row of that PNG
 
 
 def dense_weights(model, path) -> list[np.ndarray]:
     """w1, b1, w2, b2 of a model built as mnist_learn.py builds it: Dense(n, relu), then Dense(10, softmax)."""
-    layers = [
-        (type(layer).__name__, getattr(getattr(layer, "activation", None), "__name__", None)) for layer in model.layers
-    ]
-    if layers != [("Dense", "relu"), ("Dense", "softmax")]:
-        found = ", ".join(f"{kind}({activation})" if activation else kind for kind, activation in layers)
+    weights = network_weights(model)
+    if weights is None:
         raise UserError(
-            f"{path} is built as {found}, but the page runs Dense(relu) then Dense(softmax), as mnist_learn.py "
-            "builds it; export a model saved by `python mnist_learn.py --save-model`."
+            f"{path} is built as {', '.join(layer_kinds(model))}, but the page runs Dense(relu) then Dense(softmax), "
+            "as mnist_learn.py builds it; export a model saved by `python mnist_learn.py --save-model`."
         )
-    weights = [np.asarray(weights, dtype="<f4") for layer in model.layers for weights in layer.get_weights()]
     check_page_weights(weights, path)
     return weights
 
@@ -62,8 +70,8 @@ def check_page_weights(weights: list[np.ndarray], path) -> None:
 
 
 def weights_script(weights: list[np.ndarray], source: str) -> str:
-    """The page's data script: each array as little-endian float32 bytes in base64, and its shape; the
-    model's name as a JSON string, whatever characters it holds."""
+    """The page's data script: each array as little-endian float32 bytes in base64, and its shape; where
+    the weights come from as a JSON string, whatever characters it holds."""
     names = ("w1", "b1", "w2", "b2")
     arrays = ",\n".join(
         f'  {name}: {{shape: {list(array.shape)}, base64: "{base64.b64encode(array.tobytes()).decode()}"}}'
@@ -75,6 +83,22 @@ def weights_script(weights: list[np.ndarray], source: str) -> str:
     )
 
 
+def sample_script(images: np.ndarray, labels: np.ndarray) -> str:
+    """The page's sample: uint8 digits (n, 28, 28) as one greyscale PNG, SAMPLE_COLUMNS to a row, in a
+    data URL (a page opened from a file may read the pixels of a data URL, not of another file), and
+    their labels as a string of digits."""
+    rows = len(images) // SAMPLE_COLUMNS
+    sheet = images[: rows * SAMPLE_COLUMNS].reshape(rows, SAMPLE_COLUMNS, 28, 28).transpose(0, 2, 1, 3)
+    png = io.BytesIO()
+    Image.fromarray(sheet.reshape(rows * 28, SAMPLE_COLUMNS * 28)).save(png, "PNG", optimize=True)
+    return (
+        f"// Made by export_web.py --sample: the first {rows * SAMPLE_COLUMNS} digits of MNIST's test set, "
+        f"{SAMPLE_COLUMNS} to a row, and their labels.\nwindow.MNIST_SAMPLE = {{\n  count: {rows * SAMPLE_COLUMNS},\n"
+        f'  columns: {SAMPLE_COLUMNS},\n  labels: "{"".join(map(str, labels[: rows * SAMPLE_COLUMNS]))}",\n'
+        f'  png: "data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}"\n}};\n'
+    )
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -83,18 +107,37 @@ def parse_args(argv=None):
     parser.add_argument(
         "--out", type=Path, default=OUT, metavar="PATH", help="the data script (default web/weights.js)"
     )
+    parser.add_argument(
+        "--about",
+        metavar="TEXT",
+        help="where the weights come from, for the page's footer (default: the model's file name)",
+    )
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help=f"also write the page's {SAMPLE_SIZE} test digits, to {SAMPLE_NAME} beside --out",
+    )
+    add_data_flag(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     check_output(args.out, "--out", "the weights")
+    sample_out = args.out.parent / SAMPLE_NAME
+    if args.sample:
+        check_output(sample_out, "--sample", "the sample")
+        _, (x_test, y_test) = load_data(args.data, log=silent)
+        sample = sample_script(x_test[:SAMPLE_SIZE], y_test[:SAMPLE_SIZE])
     weights = dense_weights(load_digit_model(args.model), args.model)
-    script = weights_script(weights, args.model.name)
+    script = weights_script(weights, args.about or args.model.name)
     replaced = write_output(args.out, lambda temporary: temporary.write_text(script, encoding="utf-8"))
     print(
         f"Wrote {said(args.out, replaced)}: {sum(w.size for w in weights):,} weights of {args.model.name}. Open web/index.html."
     )
+    if args.sample:
+        replaced = write_output(sample_out, lambda temporary: temporary.write_text(sample, encoding="utf-8"))
+        print(f"Wrote {said(sample_out, replaced)}: {SAMPLE_SIZE} MNIST test digits for the page's accuracy.")
 
 
 if __name__ == "__main__":

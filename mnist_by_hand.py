@@ -81,12 +81,12 @@ def loss_and_gradients(weights, x, y):
     return loss, [d_w1, d_b1, d_w2, d_b2], y_pred
 
 
-def rmsprop_update(weights, averages, gradients) -> None:
+def rmsprop_update(weights, averages, gradients, learning_rate: float = LEARNING_RATE) -> None:
     """Move every weight in the opposite direction from its gradient, scaled by RMSprop (in place)."""
     for weight, average, gradient in zip(weights, averages, gradients):
         average *= RHO
         average += (1 - RHO) * gradient**2
-        weight -= LEARNING_RATE * gradient / np.sqrt(average + EPSILON)
+        weight -= learning_rate * gradient / np.sqrt(average + EPSILON)
 
 
 def hits(y_pred, y) -> int:

@@ -23,6 +23,7 @@ from PIL import Image
 
 from mnist_helpers.cli import add_data_flag, bounded_int, silent
 from mnist_helpers.lifecycle import report
+from mnist_helpers.contributions import network_weights, pixel_contributions
 from mnist_helpers.digit_image import open_image, preview, to_mnist_digit
 from mnist_helpers.errors import UserError
 from mnist_helpers.files import check_output, ensure_writable_folder, said
@@ -132,7 +133,9 @@ def main(argv=None):
     ready = [reading for reading in readings if reading.error is None]
     if ready:
         digits = np.stack([reading.digit for reading in ready]).reshape(len(ready), 28 * 28)
-        scores = dict(zip(map(id, ready), load_digit_model(args.model).predict(digits, verbose=0)))
+        model = load_digit_model(args.model)
+        scores = dict(zip(map(id, ready), model.predict(digits, verbose=0)))
+        weights = network_weights(model) if args.show else None  # for --show's map of why it answered so
 
     # 3. One line per image, in the order given: best guess first, or what is wrong with the file.
     taken, failed = set(), 0
@@ -144,18 +147,23 @@ def main(argv=None):
         probabilities = scores[id(reading)]
         print(f"{reading.name}: {guesses(probabilities)}", flush=True)
         if args.show:
-            failed += not show(reading, probabilities, picture_path(reading, folder, taken))
+            why = None
+            if weights is not None and len(weights) == 4:  # a model built as mnist_learn.py builds it
+                why = pixel_contributions(weights, reading.digit, int(np.argmax(probabilities)))
+            failed += not show(reading, probabilities, why, picture_path(reading, folder, taken))
     if failed and len(readings) > 1:
         print(f"{failed} of {len(readings)} images failed; the errors above say why.", file=sys.stderr)
     return 1 if failed else 0
 
 
-def show(reading: Reading, scores, path: Path) -> bool:
+def show(reading: Reading, scores, why, path: Path) -> bool:
     from mnist_helpers.plotting import prediction_figure, save_figure  # Matplotlib loads only here
 
     try:
         check_output(path, "--show")
-        replaced = save_figure(prediction_figure(Path(reading.name).name, reading.picture, reading.digit, scores), path)
+        replaced = save_figure(
+            prediction_figure(Path(reading.name).name, reading.picture, reading.digit, scores, why), path
+        )
     except OSError as error:
         report(UserError(f"Cannot write {path} ({error.strerror or error}); use --out DIR with a writable folder."))
         return False

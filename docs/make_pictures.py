@@ -4,7 +4,8 @@
     MNIST_DATA=/path/to/mnist python docs/make_pictures.py run page    # some
 
 run          python mnist_learn.py --plots docs: the four pictures of the default run; its model's
-             weights go to web/weights.js (export_web.py), so the page ships the default run
+             weights go to web/weights.js and 500 test digits to web/sample.js (export_web.py
+             --sample), so the page ships the default run
 predict      docs/predict_seen.png: predict.py --show on an MNIST test digit rendered as a scan
 page         docs/web_page.png: web/index.html in headless Chromium with a 7 drawn on it
 experiments  python experiments.py: docs/experiment_*.png and the results table of docs/experiments.md
@@ -42,10 +43,13 @@ def replace_in_page(page: Path, name: str, text: str) -> None:
     page.write_text(pattern.sub(lambda m: m.group(1) + text.strip() + "\n" + m.group(2), old))
 
 
+ABOUT = "the default run of mnist_learn.py (python mnist_learn.py: 5 epochs, batches of 128, seed 1337)"
+
+
 def run(scratch: Path) -> None:
     model = scratch / "mnist_model.keras"
     python("mnist_learn.py", "--plots", DOCS, "--save-model", model, "--quiet")
-    python("export_web.py", "--model", model)
+    python("export_web.py", "--model", model, "--sample", "--about", ABOUT)
 
 
 def predict(scratch: Path) -> None:

@@ -229,12 +229,19 @@ def save_training_pictures(paths, history: dict, x_test, test_labels, probabilit
 TITLE_WIDTH = 90  # characters on one line of a picture's title
 
 
-def prediction_figure(name: str, original, seen, probabilities):
+def prediction_figure(name: str, original, seen, probabilities, why=None):
     """Predict.py's picture: the image as given (an 8-bit L, RGB or RGBA picture), the 28×28 digit
-    the network saw, and its ten scores."""
-    figure, (photo_ax, seen_ax, scores_ax) = plt.subplots(
-        1, 3, figsize=(13, 4.5), layout="constrained", width_ratios=[1.2, 1, 1.3]
+    the network saw, and its ten scores; with ``why`` (each pixel's contribution to the answer's score
+    and the biases' constant, from contributions.pixel_contributions), the map of those contributions."""
+    panels = 4 if why is not None else 3
+    figure, axes = plt.subplots(
+        1,
+        panels,
+        figsize=(13 + 3.6 * (panels - 3), 4.5),
+        layout="constrained",
+        width_ratios=[1.2, 1, 1.3, 1.1][:panels],
     )
+    photo_ax, seen_ax, scores_ax = axes[:3]
     best = int(np.argmax(probabilities))
     # The file's name, not its path; a long one wraps onto more lines rather than running off the picture.
     figure.suptitle(
@@ -254,6 +261,16 @@ def prediction_figure(name: str, original, seen, probabilities):
     scores_ax.set_xlabel("digit")
     scores_ax.set_title("the network's answer (softmax output)")
     scores_ax.grid(axis="y", alpha=0.3)
+    if why is not None:
+        contributions, constant = why
+        largest = max(float(np.abs(contributions).max()), 1e-12)
+        why_ax = axes[3]
+        why_ax.imshow(contributions.reshape(28, 28), cmap="RdBu_r", vmin=-largest, vmax=largest)
+        why_ax.set_title(
+            f"why {best}: each pixel's push on {best}'s score\n(red raises it, blue lowers it)\n"
+            f"pixels {contributions.sum():+.2f}, biases {constant:+.2f}: score {contributions.sum() + constant:.2f}"
+        )
+        why_ax.set_axis_off()
     return figure
 
 

@@ -7,6 +7,8 @@ an .npz (as Keras caches it). Most tests call the scripts' functions in this pro
 a script in a fresh Python, where the command line itself (exit codes, messages, Ctrl-C) is tested.
 """
 
+import base64
+import io
 import os
 import re
 import subprocess
@@ -82,7 +84,7 @@ def npz_file(tmp_path_factory, digits):
 
 
 SMALL_RUN = ("--epochs", 5, "--batch-size", 10)  # 300 updates: enough to learn the synthetic digits
-MNIST_DATA = os.environ.get("MNIST_DATA")
+MNIST_DATA = os.environ.get("MNIST_DATA") and os.path.abspath(os.environ["MNIST_DATA"])  # scripts run in other folders
 needs_mnist = pytest.mark.skipif(
     not MNIST_DATA, reason="MNIST_DATA is not set: point it at a folder with the real MNIST files"
 )
@@ -234,3 +236,24 @@ def assert_clean_failure(result, *expected_in_message, exit_code=None):
     message = result.stderr[result.stderr.index("error:") :]  # a long message goes on as a short list
     for text in expected_in_message:
         assert text in message, message
+
+
+def page_weights(script: str) -> list:
+    """w1, b1, w2, b2 of a weights.js as export_web.weights_script writes it, as float32 arrays."""
+    found = re.findall(r'(\w+): \{shape: \[([\d, ]+)\], base64: "([^"]*)"\}', script)
+    assert [name for name, _, _ in found] == ["w1", "b1", "w2", "b2"], found
+    return [
+        np.frombuffer(base64.b64decode(data), dtype="<f4").reshape([int(n) for n in shape.split(",")]).copy()
+        for _, shape, data in found
+    ]
+
+
+def page_sample(script: str) -> tuple:
+    """The digits and labels of a sample.js as export_web.sample_script writes it: uint8 (n, 28, 28), (n,)."""
+    count = int(re.search(r"count: (\d+)", script).group(1))
+    columns = int(re.search(r"columns: (\d+)", script).group(1))
+    labels = np.array([int(c) for c in re.search(r'labels: "(\d*)"', script).group(1)])
+    png = base64.b64decode(re.search(r'png: "data:image/png;base64,([^"]*)"', script).group(1))
+    sheet = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+    rows = sheet.reshape(-1, 28, columns, 28).transpose(0, 2, 1, 3).reshape(-1, 28, 28)
+    return rows[:count], labels

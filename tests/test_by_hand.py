@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, as_data, clean_env, needs_mnist, on_the_default_run, run_script
+from conftest import MNIST_DATA, ROOT, as_data, clean_env, needs_mnist, on_the_default_run, run_script
 
 import mnist_by_hand
 from mnist_helpers import lesson_flags
@@ -127,13 +127,11 @@ def test_starts_without_tensorflow(idx_folder):
 @needs_mnist
 @on_the_default_run
 def test_five_epochs_on_mnist_within_half_a_point_of_the_lesson_and_repeatable(mnist, default_run):
-    import os
-
     lesson, _ = default_run
     result = mnist_by_hand.train(mnist_by_hand.parse_args(["--quiet"]), mnist)
     assert result.test_accuracy >= 0.95
     assert abs(result.test_accuracy - lesson.test_accuracy) <= 0.005, (result.test_accuracy, lesson.test_accuracy)
-    again = run_script("mnist_by_hand.py", env=clean_env(MNIST_DATA=os.environ["MNIST_DATA"]))
+    again = run_script("mnist_by_hand.py", env=clean_env(MNIST_DATA=MNIST_DATA))
     assert again.returncode == 0 and again.stderr == "", again.stderr  # no warnings
     assert f"test accuracy: {result.test_accuracy:.4f}" in again.stdout  # the same seed, the same figures
     assert f"test loss: {result.test_loss:.4f}" in again.stdout

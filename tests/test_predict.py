@@ -93,6 +93,25 @@ def test_show_draws_what_the_network_saw_into_a_folder_of_its_own(model, photos,
             assert image.format == "PNG" and image.width > 600
 
 
+def test_show_draws_why_it_answered_so_for_a_model_built_as_the_lessons(model, photos, tmp_path, monkeypatch, capsys):
+    """A fourth panel, each pixel's contribution to the answer's score, for a Dense(relu), Dense(softmax)
+    model; three panels for a model built otherwise, which has no such exact map."""
+    import keras
+
+    monkeypatch.chdir(tmp_path)
+    other = keras.Sequential(
+        [keras.Input((784,)), keras.layers.Dense(16, activation="tanh"), keras.layers.Dense(10, activation="softmax")]
+    )
+    other.save(tmp_path / "tanh.keras")
+    widths = {}
+    for name in (str(model), "tanh.keras"):
+        code, _, err = predict_here(photos[0], "--model", name, "--out", Path(name).stem, capsys=capsys)
+        assert code == 0, err
+        with Image.open(tmp_path / Path(name).stem / f"{photos[0].stem}.png") as image:
+            widths[name] = image.width
+    assert widths[str(model)] >= widths["tanh.keras"] + 300, widths
+
+
 def test_show_touches_no_file_of_yours_however_it_is_named(model, tmp_path, monkeypatch, capsys):
     """Its pictures have a folder of their own, so no name of yours can collide with one of them."""
     monkeypatch.chdir(tmp_path)

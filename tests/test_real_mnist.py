@@ -1,6 +1,5 @@
 """Tests on the real MNIST, read from $MNIST_DATA (CI points it at ../shared/mnist); skipped without it."""
 
-import base64
 import re
 import sys
 
@@ -12,6 +11,8 @@ from conftest import (
     epoch_figures,
     needs_mnist,
     on_the_default_run,
+    page_sample,
+    page_weights,
     progress_counts,
 )
 from pictures import scan
@@ -21,6 +22,9 @@ import predict
 
 sys.path.insert(0, str(ROOT / "bench"))
 import handwriting  # noqa: E402  (bench/handwriting.py: the conditions and the table)
+
+sys.path.insert(0, str(ROOT / "docs"))
+import make_pictures  # noqa: E402  (docs/make_pictures.py: what the shipped page says of its weights)
 from mnist_helpers.mnist_data import describe, is_canonical
 
 pytestmark = [pytest.mark.real_mnist, needs_mnist, on_the_default_run]
@@ -97,28 +101,27 @@ def test_handwriting_with_any_pen_reads_nearly_as_well_as_mnist(mnist, default_r
         assert row["prepared"] >= row["raw"] - 0.03, row
 
 
-def shipped_weights(script: str) -> dict:
-    """The arrays of a weights.js as export_web.weights_script writes them: {name: float32 array}."""
-    found = re.findall(r'(\w+): \{shape: \[([\d, ]+)\], base64: "([^"]*)"\}', script)
-    return {
-        name: np.frombuffer(base64.b64decode(data), dtype="<f4").reshape([int(n) for n in shape.split(",")])
-        for name, shape, data in found
-    }
-
-
-def test_the_shipped_weights_are_the_default_runs(default_run):
+def test_the_shipped_weights_and_sample_are_the_default_runs_and_mnists(default_run, mnist):
     """web/weights.js holds the default run's weights, up to rounding: another CPU, thread count or
     library version rounds the last bits of a sum differently, and 2,345 updates carry that on (at
     most 6.6e-7 apart between two machines). 1e-4 is 150 times that, and a thousandth of a trained
-    weight; another seed or setting moves the weights by tenths."""
+    weight; another seed or setting moves the weights by tenths. web/sample.js holds MNIST's first
+    500 test digits and their labels."""
     import keras
 
+    _, (x_test, y_test) = mnist
+    images, labels = page_sample((ROOT / "web" / "sample.js").read_text())
+    assert len(images) == export_web.SAMPLE_SIZE
+    np.testing.assert_array_equal(images, x_test[: len(images)])
+    np.testing.assert_array_equal(labels, y_test[: len(images)])
     if keras.backend.backend() != "tensorflow":
         pytest.skip("the shipped weights are the default run on TensorFlow; other backends draw other first weights")
-    model = default_run[0].model
     shipped = (ROOT / "web" / "weights.js").read_text()
-    assert shipped.startswith("// Made by export_web.py from mnist_model.keras: 784 inputs, 32 hidden units")
-    arrays = shipped_weights(shipped)
-    assert list(arrays) == ["w1", "b1", "w2", "b2"]
-    for (name, array), ours in zip(arrays.items(), export_web.dense_weights(model, "x"), strict=True):
+    assert shipped.startswith(f"// Made by export_web.py from {make_pictures.ABOUT}: 784 inputs, 32 hidden units")
+    for name, array, ours in zip(
+        ("w1", "b1", "w2", "b2"),
+        page_weights(shipped),
+        export_web.dense_weights(default_run[0].model, "x"),
+        strict=True,
+    ):
         np.testing.assert_allclose(array, ours, atol=1e-4, rtol=0, err_msg=name)

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, page_sample, page_weights
 from PIL import Image
 
 import export_web
+import mnist_by_hand
+from mnist_helpers.contributions import pixel_contributions
 from mnist_helpers.digit_image import read_digit
 from mnist_helpers.errors import UserError
 
@@ -48,9 +50,9 @@ def browser():
 class Page:
     """A page opened from the file system, with every console error and every request it made."""
 
-    def __init__(self, browser, folder: Path, width: int = 1100):
+    def __init__(self, browser, folder: Path, width: int = 1100, height: int = 900):
         self.errors, self.requests = [], []
-        self.page = browser.new_page(viewport={"width": width, "height": 900})
+        self.page = browser.new_page(viewport={"width": width, "height": height})
         self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("request", lambda request: self.requests.append(request.url))
@@ -76,11 +78,12 @@ class Page:
         )
 
 
-def page_with(folder: Path, model_path) -> Path:
-    """A copy of the page with ``model_path``'s weights, written by export_web.py."""
-    for name in ("index.html", "app.js", "style.css"):
+def page_with(folder: Path, model_path, *flags) -> Path:
+    """A copy of the page with ``model_path``'s weights, written by export_web.py (and its sample, unless
+    ``flags`` ask export_web.py for another)."""
+    for name in ("index.html", "app.js", "style.css", "sample.js"):
         shutil.copy(WEB / name, folder / name)
-    export_web.main(["--model", str(model_path), "--out", str(folder / "weights.js")])
+    export_web.main(["--model", str(model_path), "--out", str(folder / "weights.js"), *flags])
     return folder
 
 
@@ -89,10 +92,10 @@ ZERO = [[(0.5 + 0.22 * math.sin(t * math.pi / 10), 0.5 - 0.33 * math.cos(t * mat
 SEVEN = [[(0.25, 0.18), (0.75, 0.18), (0.42, 0.85)]]
 
 
-def test_page_and_weights_are_small():
+def test_page_weights_and_sample_are_small():
     sizes = {path.name: path.stat().st_size for path in WEB.iterdir()}
-    assert set(sizes) == {"index.html", "app.js", "style.css", "weights.js"}
-    assert sum(sizes.values()) < 400_000, sizes
+    assert set(sizes) == {"index.html", "app.js", "style.css", "weights.js", "sample.js"}
+    assert sum(sizes.values()) <= 600_000, sizes
 
 
 def test_the_page_fetches_nothing_from_the_network():
@@ -131,12 +134,16 @@ def test_an_empty_pad_shows_no_guess(browser):
     assert page.state()["probabilities"] is None and page.page.locator("#outputs li.best").count() == 0
 
 
-@pytest.mark.parametrize("width", [360, 768, 1280])
-def test_the_layout_fits_any_width(browser, width):
-    page = Page(browser, WEB, width=width)
+@pytest.mark.parametrize("width, height", [(360, 740), (390, 844), (768, 1024), (1280, 720)])
+def test_the_layout_fits_any_width_with_the_pad_and_the_answer_in_view(browser, width, height):
+    page = Page(browser, WEB, width=width, height=height)
     assert page.page.evaluate("() => document.documentElement.scrollWidth") <= width
-    box = page.page.locator("#pad").bounding_box()
-    assert box["width"] >= 200 and box["x"] + box["width"] <= width
+    page.draw(SEVEN)
+    assert page.page.evaluate("() => window.scrollY") == 0  # drawing scrolled nothing
+    pad, answer = (page.page.locator(which).bounding_box() for which in ("#pad", "#guess"))
+    assert pad["width"] >= 200 and pad["x"] + pad["width"] <= width
+    assert pad["y"] >= 0 and answer["y"] + answer["height"] <= height, (pad, answer)
+    assert page.page.locator("#guess").inner_text().startswith("The network reads 7")
 
 
 def test_the_forward_pass_equals_keras(browser, synthetic_run, digits, tmp_path):
@@ -165,11 +172,11 @@ def test_a_larger_model_shows_its_64_most_active_units(browser, tmp_path):
     )
     model.save(tmp_path / "wide.keras")
     page = Page(browser, page_with(tmp_path, tmp_path / "wide.keras"))
-    assert page.page.locator(".unit").count() == 64
+    assert page.page.locator("#hidden .unit").count() == 64
     assert "This model has 100 hidden units: the 64 most active are shown." in page.page.inner_text("#hidden-note")
     page.draw(ONE)
     shown = page.page.evaluate(
-        "() => Array.from(document.querySelectorAll('.unit div')).map((d) => Number(d.textContent))"
+        "() => Array.from(document.querySelectorAll('#hidden .unit div')).map((d) => Number(d.textContent))"
     )
     result = page.page.evaluate("() => Array.from(window.mnistPage.state.result.hidden)")
     assert sorted(shown, reverse=True) == pytest.approx(sorted(result, reverse=True)[:64], abs=0.006)
@@ -346,3 +353,129 @@ def test_the_page_and_digit_image_share_their_constants():
     found = {name: value for name, value in re.findall(r"^const ([A-Z_]+) = ([\d.\[\], ]+);", script, re.M)}
     for name in ("FRAME", "DIGIT_BOX", "WEAKEST_INK", "NOISE_LEVEL", "FINE", "COARSE_SIDE", "MNIST_STROKES"):
         assert json.loads(found[name]) == pytest.approx(getattr(digit_image, name)), name
+
+
+def shipped():
+    """The page's own weights (w1, b1, w2, b2) and its sample of MNIST's test digits (images, labels)."""
+    return page_weights((WEB / "weights.js").read_text()), page_sample((WEB / "sample.js").read_text())
+
+
+def test_the_pages_training_loop_is_mnist_by_hands(browser):
+    """One set of formulas in two languages: on the shipped weights and a test digit taught a wrong label,
+    the page's forward pass, loss, gradients and three RMSprop updates equal mnist_by_hand.py's (NumPy) to 1e-6."""
+    weights, (images, labels) = shipped()
+    weights = [w.astype("float64") for w in weights]  # the same numbers, computed in float64 as the page does
+    x = images[0].reshape(784) / 255
+    label = (int(labels[0]) + 3) % 10
+    page = Page(browser, WEB)
+    in_page = page.page.evaluate(
+        """([x, label, rate]) => { const P = window.mnistPage;
+            const { hidden, probabilities } = P.forward(x);
+            const steps = [0, 1, 2].map(() => { const g = P.lossAndGradients(x, label);
+                P.rmspropUpdate(g.gradients, rate); return { loss: g.loss, gradients: g.gradients.map((a) => Array.from(a)) }; });
+            const after = P.weights(); P.resetWeights();
+            return { hidden: Array.from(hidden), probabilities: Array.from(probabilities), steps, after,
+                     reset: P.weights().every((w, k) => w.every((v, i) => v === after[k][i])) }; }""",
+        [x.tolist(), label, 0.01],
+    )
+    hidden, probabilities = mnist_by_hand.forward(weights, x[None])
+    np.testing.assert_allclose(in_page["hidden"], hidden[0], atol=1e-6, rtol=0)
+    np.testing.assert_allclose(in_page["probabilities"], probabilities[0], atol=1e-6, rtol=0)
+    averages = [np.zeros_like(w) for w in weights]
+    for step in in_page["steps"]:
+        loss, gradients, _ = mnist_by_hand.loss_and_gradients(weights, x[None], np.eye(10)[[label]])
+        assert step["loss"] == pytest.approx(float(loss), abs=1e-6)
+        for ours, theirs in zip(step["gradients"], gradients, strict=True):
+            np.testing.assert_allclose(np.reshape(ours, theirs.shape), theirs, atol=1e-6, rtol=0)
+        mnist_by_hand.rmsprop_update(weights, averages, gradients, learning_rate=0.01)
+    assert in_page["steps"][-1]["loss"] < in_page["steps"][0]["loss"]
+    for ours, theirs in zip(in_page["after"], weights, strict=True):
+        np.testing.assert_allclose(np.reshape(ours, theirs.shape), theirs, atol=1e-6, rtol=0)
+    assert in_page["reset"] is False  # the steps moved the weights; resetWeights gave back the shipped ones:
+    np.testing.assert_array_equal(
+        page.page.evaluate("() => window.mnistPage.weights()[3]"), page_weights((WEB / "weights.js").read_text())[3]
+    )
+    assert page.errors == []
+
+
+def test_pixel_contributions_and_pushes_add_up_to_each_score(browser):
+    """For sample digits and every output: the pixels' contributions plus the constant are the score the
+    network computes (to 1e-5) and equal contributions.py's; the hidden units' pushes plus the bias too."""
+    weights, (images, _) = shipped()
+    page = Page(browser, WEB)
+    for image in images[:4]:
+        x = image.reshape(784).astype("float32") / 255
+        in_page = page.page.evaluate(
+            """(x) => { const P = window.mnistPage; const r = P.forward(x);
+                return [...Array(10).keys()].map((d) => { const c = P.pixelContributions(x, r.hidden, d);
+                    return { score: r.scores[d], contributions: Array.from(c.contributions), constant: c.constant,
+                             pushes: Array.from(P.pushes(r.hidden, d)) }; }); }""",
+            x.tolist(),
+        )
+        for digit, found in enumerate(in_page):
+            assert sum(found["contributions"]) + found["constant"] == pytest.approx(found["score"], abs=1e-5)
+            assert sum(found["pushes"]) + float(weights[3][digit]) == pytest.approx(found["score"], abs=1e-5)
+            contributions, constant = pixel_contributions(weights, x, digit)
+            np.testing.assert_allclose(found["contributions"], contributions, atol=1e-5, rtol=0)
+            assert found["constant"] == pytest.approx(constant, abs=1e-5)
+
+
+def test_the_sample_accuracy_in_the_page_is_keras(browser, synthetic_run, idx_folder, tmp_path):
+    """export_web.py --sample writes the test digits beside the weights; the page's count of those it
+    reads right equals Keras' own on the same digits."""
+    import keras
+
+    _, model_path = synthetic_run
+    page = Page(browser, page_with(tmp_path, model_path, "--sample", "--data", str(idx_folder)))
+    page.page.wait_for_function("() => window.mnistPage.state.sampleRight !== null")
+    images, labels = page_sample((tmp_path / "sample.js").read_text())
+    model = keras.saving.load_model(model_path)
+    right = int(
+        (model.predict(images.reshape(-1, 784).astype("float32") / 255, verbose=0).argmax(axis=1) == labels).sum()
+    )
+    assert page.page.evaluate("() => window.mnistPage.state.sampleRight") == right
+    assert f"On {len(labels)} MNIST test digits it reads {right} right" in page.page.inner_text("#sample-said")
+    assert page.errors == []
+
+
+def test_teaching_a_drawing_its_label_learns_it_and_reset_gives_back_the_first_answer(browser):
+    page = Page(browser, WEB)
+    page.page.wait_for_function("() => window.mnistPage.state.sampleRight !== null")
+    page.draw(ONE)
+    first = page.state()["probabilities"]
+    assert int(np.argmax(first)) == 1
+    assert page.page.locator("#teach").is_disabled()  # no label picked yet
+    assert not page.page.locator("#gradients").is_visible()  # no backward pass yet
+    page.page.locator("#labels button", has_text="7").click()
+    page.page.click("#teach")
+    taught = page.page.evaluate("() => window.mnistPage.state.lastTeach")
+    assert taught["label"] == 7 and taught["after"] < taught["before"] and taught["pAfter"] > taught["pBefore"]
+    assert page.page.locator("#gradients").is_visible() and page.page.locator("#gradients canvas").count() == 32
+    presses = 1
+    while not page.page.inner_text("#guess").startswith("The network reads 7") and presses < 40:
+        page.page.click("#teach")
+        presses += 1
+    assert page.page.inner_text("#guess").startswith("The network reads 7"), presses
+    assert f"Updates so far: {presses}." in page.page.inner_text("#teach-said")
+    page.page.click("#reset")
+    assert page.state()["probabilities"] == first  # bit for bit: the same weights again
+    state = page.page.evaluate("() => window.mnistPage.state")
+    assert state["updates"] == 0 and state["sampleRight"] == state["shippedSampleRight"]
+    assert page.errors == []
+
+
+def test_pointing_at_an_output_shows_what_pushes_it(browser):
+    page = Page(browser, WEB)
+    page.draw(SEVEN)
+    assert page.page.inner_text("#chosen-name") == "the answer"
+    assert page.page.inner_text("#pushes").startswith("Pushing 7 up most: unit ")
+    assert "why 7" in page.page.inner_text("#why-caption")
+    page.page.locator("#outputs li").nth(3).click()
+    assert page.page.inner_text("#chosen-name") == "3"
+    assert page.page.inner_text("#pushes").startswith("Pushing 3 up most: unit ")
+    assert "why 3" in page.page.inner_text("#why-caption") and "3's score" in page.page.inner_text("#why-sum")
+    assert page.page.inner_text("#guess").startswith("The network reads 7")  # the answer stays
+    page.page.locator("#outputs li").nth(3).click()
+    assert page.page.inner_text("#chosen-name") == "the answer"
+    assert "the default run of mnist_learn.py" in page.page.inner_text("#source")
+    assert page.errors == []

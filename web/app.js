@@ -69,11 +69,78 @@ function softmax(v) {
   return e.map((a) => a / sum);
 }
 
-// 784 pixels (0 = paper, 1 = ink) → the hidden layer's outputs and the ten probabilities.
+// 784 pixels (0 = paper, 1 = ink) → the hidden layer's outputs, the ten scores and their probabilities.
 function forward(pixels) {
   const hidden = relu(dense(pixels, w1, b1));
-  const probabilities = softmax(dense(hidden, w2, b2));
-  return { hidden, probabilities };
+  const scores = dense(hidden, w2, b2);
+  return { hidden, scores, probabilities: softmax(scores) };
+}
+
+// ---- Why it answered so: each pixel's share of a score (mnist_helpers/contributions.py) --------
+// With the drawing's hidden units on or off as they are, a score is linear in the pixels: the sum
+// of x[i] times the pixel's weight through the units that are on, plus the biases' constant.
+function pixelContributions(pixels, hidden, digit) {
+  const through = new Float64Array(784);  // each pixel's weight to the score, through the units that are on
+  let constant = b2.values[digit];
+  for (let j = 0; j < HIDDEN; j++) {
+    if (!(hidden[j] > 0)) continue;
+    const toDigit = w2.values[j * 10 + digit];
+    constant += b1.values[j] * toDigit;
+    for (let i = 0; i < 784; i++) through[i] += w1.values[i * HIDDEN + j] * toDigit;
+  }
+  return { contributions: through.map((w, i) => pixels[i] * w), constant };
+}
+
+// The second layer: each hidden unit's push on a digit's score, its output times its weight to that digit.
+const pushes = (hidden, digit) => hidden.map((h, j) => h * w2.values[j * 10 + digit]);
+
+// ---- The training loop on one drawing: mnist_by_hand.py's loss_and_gradients and rmsprop_update ----
+const LEARNING_RATE = 0.001;  // RMSprop as Keras sets it when you write optimizer="rmsprop"
+const RHO = 0.9;              // how much of the running average of squared gradients each step keeps
+const EPSILON = 1e-7;         // keeps the division finite where a gradient has always been 0
+
+// Forward pass, loss and backward pass on a batch of one: the loss, its gradient for each weight, and y'.
+function lossAndGradients(pixels, label) {
+  const { hidden, probabilities } = forward(pixels);
+  // The loss: categorical cross-entropy, the distance between y' and the one-hot label y.
+  const loss = -Math.log(Math.min(Math.max(probabilities[label], EPSILON), 1 - EPSILON));
+  // The backward pass: the chain rule, from the loss back to the first layer, one line per step.
+  const dScores = probabilities.map((p, d) => p - (d === label ? 1 : 0));  // through the cross-entropy and the softmax
+  const dW2 = new Float64Array(HIDDEN * 10), dHidden = new Float64Array(HIDDEN);
+  for (let j = 0; j < HIDDEN; j++) {
+    for (let d = 0; d < 10; d++) {
+      dW2[j * 10 + d] = hidden[j] * dScores[d];
+      dHidden[j] += dScores[d] * w2.values[j * 10 + d];
+    }
+    if (!(hidden[j] > 0)) dHidden[j] = 0;  // back through relu: only where it let the signal through
+  }
+  const dW1 = new Float64Array(784 * HIDDEN);
+  for (let i = 0; i < 784; i++) {
+    if (pixels[i] === 0) continue;
+    for (let j = 0; j < HIDDEN; j++) dW1[i * HIDDEN + j] = pixels[i] * dHidden[j];
+  }
+  return { loss, gradients: [dW1, dHidden, dW2, dScores], probabilities };
+}
+
+// RMSprop's running average of squared gradients, one per weight; zero before the first step.
+const weights = [w1, b1, w2, b2];
+const shipped = weights.map((w) => Float32Array.from(w.values));
+const averages = weights.map((w) => new Float32Array(w.values.length));
+
+// Move every weight in the opposite direction from its gradient, scaled by RMSprop (in place).
+function rmspropUpdate(gradients, learningRate = LEARNING_RATE) {
+  weights.forEach(({ values }, k) => {
+    const average = averages[k], gradient = gradients[k];
+    for (let i = 0; i < values.length; i++) {
+      average[i] = RHO * average[i] + (1 - RHO) * gradient[i] ** 2;
+      values[i] -= (learningRate * gradient[i]) / Math.sqrt(average[i] + EPSILON);
+    }
+  });
+}
+
+// Back to the weights the page came with, and an optimizer that has not stepped yet.
+function resetWeights() {
+  weights.forEach(({ values }, k) => { values.set(shipped[k]); averages[k].fill(0); });
 }
 
 // ---- Preparing a drawing as MNIST's digits were prepared: mnist_helpers/digit_image.py, step for step ----
@@ -382,11 +449,16 @@ function prepare(greyValues, width, height) {
 
 // ---- The page ------------------------------------------------------------------------------------
 
-const pad = document.getElementById("pad");
+const $ = (id) => document.getElementById(id);
+const pad = $("pad");
 const padContext = pad.getContext("2d", { willReadFrequently: true });
-const seen = document.getElementById("seen").getContext("2d");
-const guess = document.getElementById("guess");
-const state = { seen: null, result: null, lastUpdateMs: null };
+const seen = $("seen").getContext("2d");
+const why = $("why").getContext("2d");
+const guess = $("guess");
+const state = {
+  seen: null, result: null, chosen: null, label: null, updates: 0, lastTeach: null,
+  sampleRight: null, shippedSampleRight: null, lastUpdateMs: null, lastTeachMs: null,
+};
 
 function clearPad() {
   padContext.fillStyle = "#fff";
@@ -402,51 +474,73 @@ function padGrey() {
   return grey;
 }
 
-const outputs = document.getElementById("outputs");
+// A red-blue picture of 784 numbers, each scaled by `largest`: red positive, blue negative, white 0.
+function redBlue(values, largest, picture = new ImageData(FRAME, FRAME)) {
+  for (let i = 0; i < 784; i++) {
+    const v = values[i] / Math.max(largest, 1e-12);
+    const [r, g, b] = v > 0 ? [178, 24, 43] : [33, 102, 172];
+    const a = Math.min(Math.abs(v), 1);
+    picture.data.set([255 + (r - 255) * a, 255 + (g - 255) * a, 255 + (b - 255) * a, 255], 4 * i);
+  }
+  return picture;
+}
+const largestOf = (values) => values.reduce((top, v) => Math.max(top, Math.abs(v)), 0);
+const signed = (v) => (v < 0 ? "\u2212" : "+") + Math.abs(v).toFixed(2);
+const percent = (p) => `${(100 * p).toFixed(1)}%`;
+
+// The ten outputs: a bar each; pointing at one (a click or a tap) shows what pushes it.
+const outputs = $("outputs");
 const rows = [];
 for (let digit = 0; digit < 10; digit++) {
   const li = document.createElement("li");
   li.innerHTML = `<span>${digit}</span><span class="bar"></span><span class="percent"></span>`;
+  li.tabIndex = 0;
+  li.title = `show what pushes ${digit}`;
+  const choose = () => { state.chosen = state.chosen === digit ? null : digit; update(); };
+  li.addEventListener("click", choose);
+  li.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); choose(); } });
   outputs.appendChild(li);
   rows.push(li);
 }
 
-// One tile per hidden unit drawn: its weights as a red-blue picture, made once.
+// One tile per hidden unit drawn: its weights as a red-blue picture, its output, its push on the chosen digit.
 const shown = Math.min(HIDDEN, MOST_UNITS);
-const tiles = [];
-const hiddenGrid = document.getElementById("hidden");
-for (let t = 0; t < shown; t++) {
-  const div = document.createElement("div");
-  div.className = "unit";
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = FRAME;
-  const label = document.createElement("div");
-  div.append(canvas, label);
-  hiddenGrid.appendChild(div);
-  tiles.push({ div, canvas, label, unit: -1 });
+function tileGrid(grid) {
+  return Array.from({ length: shown }, () => {
+    const div = document.createElement("div");
+    div.className = "unit";
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = FRAME;
+    const label = document.createElement("div");
+    const push = document.createElement("small");
+    div.append(canvas, label, push);
+    grid.appendChild(div);
+    return { div, canvas, label, push, unit: -1 };
+  });
 }
+const tiles = tileGrid($("hidden"));
+const gradientTiles = tileGrid($("gradients"));
 if (HIDDEN > MOST_UNITS) {
-  document.getElementById("hidden-note").textContent +=
-    ` This model has ${HIDDEN} hidden units: the ${MOST_UNITS} most active are shown.`;
+  $("hidden-note").textContent += ` This model has ${HIDDEN} hidden units: the ${MOST_UNITS} most active are shown.`;
 }
 
-const weightPictures = [];  // per unit: ImageData of its 784 weights
-for (let unit = 0; unit < HIDDEN; unit++) {
-  let biggest = 1e-12;
-  for (let i = 0; i < 784; i++) biggest = Math.max(biggest, Math.abs(w1.values[i * HIDDEN + unit]));
-  const picture = new ImageData(FRAME, FRAME);
-  for (let i = 0; i < 784; i++) {
-    const v = w1.values[i * HIDDEN + unit] / biggest;  // -1 (blue) to 1 (red), 0 white
-    const [r, g, b] = v > 0 ? [178, 24, 43] : [33, 102, 172];
-    const a = Math.abs(v);
-    picture.data.set([255 + (r - 255) * a, 255 + (g - 255) * a, 255 + (b - 255) * a, 255], 4 * i);
-  }
-  weightPictures.push(picture);
+let weightPictures = [];  // per unit: ImageData of its 784 weights; made again after each update
+function drawWeightPictures() {
+  weightPictures = Array.from({ length: HIDDEN }, (_, unit) => {
+    const column = Float64Array.from({ length: 784 }, (_, i) => w1.values[i * HIDDEN + unit]);
+    return redBlue(column, largestOf(column));
+  });
+  tiles.forEach((tile) => { tile.unit = -1; });
 }
 
-function showTiles(hidden) {
-  let order = [...Array(HIDDEN).keys()];
-  if (HIDDEN > MOST_UNITS) order = order.sort((a, b) => hidden[b] - hidden[a]).slice(0, MOST_UNITS).sort((a, b) => a - b);
+// The units drawn: all of them, or a larger model's 64 most active.
+function unitsShown(hidden) {
+  const order = [...Array(HIDDEN).keys()];
+  if (HIDDEN <= MOST_UNITS) return order;
+  return order.sort((a, b) => hidden[b] - hidden[a]).slice(0, MOST_UNITS).sort((a, b) => a - b);
+}
+
+function showTiles(hidden, push, digit, order) {
   const top = Math.max(...hidden, 1e-9);
   order.forEach((unit, t) => {
     const tile = tiles[t];
@@ -458,7 +552,73 @@ function showTiles(hidden) {
     tile.canvas.style.opacity = (0.2 + 0.8 * lit).toFixed(2);
     tile.div.classList.toggle("active", lit > 0.5);
     tile.label.textContent = hidden[unit].toFixed(2);
+    tile.div.title = `unit ${unit}`;
+    tile.push.textContent = digit === null || push[unit] === 0 ? `unit ${unit}` : `unit ${unit}: ${signed(push[unit])} on ${digit}`;
+    tile.push.className = push[unit] > 0 ? "up" : push[unit] < 0 ? "down" : "";
   });
+}
+
+// 784 → hidden → 10 as a picture: the digit, the hidden units lit by their outputs, and a line from
+// each unit to the chosen digit, red where it pushes that digit's score up, blue where down, as
+// thick as the push.
+const paths = $("paths");
+function drawPaths(hidden, push, digit, probabilities, order) {
+  const g = paths.getContext("2d");
+  const { width, height } = paths;
+  g.clearRect(0, 0, width, height);
+  const inputX = 20, inputSide = 112, unitX = width * 0.48, outputX = width - 70;
+  const unitY = (t) => 10 + ((t + 0.5) * (height - 20)) / order.length;
+  const outputY = (d) => 10 + ((d + 0.5) * (height - 20)) / 10;
+  const top = Math.max(...hidden, 1e-9);
+  const strongest = Math.max(...order.map((unit) => Math.abs(push[unit])), 1e-9);
+  g.imageSmoothingEnabled = false;
+  g.drawImage($("seen"), inputX, height / 2 - inputSide / 2, inputSide, inputSide);
+  g.strokeStyle = "#888";
+  g.strokeRect(inputX, height / 2 - inputSide / 2, inputSide, inputSide);
+  order.forEach((unit, t) => {
+    g.strokeStyle = `rgba(120, 120, 120, ${(0.05 + 0.6 * (hidden[unit] / top)).toFixed(3)})`;
+    g.lineWidth = 1;
+    g.beginPath(); g.moveTo(inputX + inputSide, height / 2); g.lineTo(unitX, unitY(t)); g.stroke();
+    if (digit !== null && push[unit] !== 0) {
+      g.strokeStyle = push[unit] > 0 ? "rgba(178, 24, 43, 0.85)" : "rgba(33, 102, 172, 0.85)";
+      g.lineWidth = 0.5 + (6 * Math.abs(push[unit])) / strongest;
+      g.beginPath(); g.moveTo(unitX, unitY(t)); g.lineTo(outputX - 14, outputY(digit)); g.stroke();
+    }
+    g.fillStyle = `rgba(233, 164, 0, ${(0.1 + 0.9 * (hidden[unit] / top)).toFixed(3)})`;
+    g.strokeStyle = "#666"; g.lineWidth = 0.5;
+    g.beginPath(); g.arc(unitX, unitY(t), Math.min(6, (height - 20) / order.length / 2.2), 0, 2 * Math.PI); g.fill(); g.stroke();
+  });
+  g.font = "15px system-ui, sans-serif";
+  g.textBaseline = "middle";
+  for (let d = 0; d < 10; d++) {
+    g.fillStyle = d === digit ? "#000" : "#888";
+    g.font = `${d === digit ? "bold " : ""}15px system-ui, sans-serif`;
+    g.fillText(`${d}${probabilities ? "  " + percent(probabilities[d]) : ""}`, outputX - 8, outputY(d));
+  }
+  g.fillStyle = "#555";
+  g.font = "13px system-ui, sans-serif";
+  g.fillText("784 pixels", inputX, height / 2 + inputSide / 2 + 14);
+  g.fillText(`${HIDDEN} hidden units`, unitX - 40, height - 4);
+}
+
+function sayPushes(hidden, push, digit, scores) {
+  if (digit === null) { $("pushes").textContent = ""; return; }
+  const on = [...Array(HIDDEN).keys()].filter((j) => push[j] !== 0);
+  const named = (list) => list.map((j) => `unit ${j} (${signed(push[j])})`).join(", ") || "none";
+  const up = on.filter((j) => push[j] > 0).sort((a, b) => push[b] - push[a]).slice(0, 3);
+  const down = on.filter((j) => push[j] < 0).sort((a, b) => push[a] - push[b]).slice(0, 3);
+  const total = push.reduce((sum, p) => sum + p, 0);
+  $("pushes").textContent = `Pushing ${digit} up most: ${named(up)}. Down most: ${named(down)}. ` +
+    `The ${on.length} units that are on push ${signed(total)} in all; with ${digit}'s bias (${signed(b2.values[digit])}) ` +
+    `that is ${digit}'s score, ${scores[digit].toFixed(2)}. The softmax turns the ten scores into the percentages.`;
+}
+
+function sayWhy(digit, contributions, constant, score) {
+  const sum = contributions.reduce((total, c) => total + c, 0);
+  $("why-caption").textContent = `why ${digit}: each pixel's push on ${digit}'s score`;
+  $("why-sum").textContent = `Red pixels raise ${digit}'s score, blue ones lower it. The pixels add ${signed(sum)}, ` +
+    `the biases through the units that are on ${signed(constant)}: ${(sum + constant).toFixed(2)}, ${digit}'s score ` +
+    `(${score.toFixed(2)} from the network itself).`;
 }
 
 function update() {
@@ -470,27 +630,162 @@ function update() {
     picture.data.fill(255);
     state.result = null;
     guess.textContent = "Draw a digit on the pad.";
-    rows.forEach((row) => { row.classList.remove("best"); row.children[1].style.width = "0"; row.children[2].textContent = ""; });
-    showTiles(new Array(HIDDEN).fill(0));
+    rows.forEach((row) => { row.classList.remove("best", "chosen"); row.children[1].style.width = "0"; row.children[2].textContent = ""; });
+    const none = new Float64Array(HIDDEN);
+    showTiles(none, none, null, unitsShown(none));
+    seen.putImageData(picture, 0, 0);
+    why.putImageData(redBlue(new Float64Array(784), 1), 0, 0);
+    $("why-caption").textContent = "why: each pixel's push on the score";
+    $("why-sum").textContent = $("pushes").textContent = "";
+    drawPaths(none, none, null, null, unitsShown(none));
   } else {
     for (let i = 0; i < 784; i++) {
       const v = 255 * (1 - digit[i]);  // drawn dark on white, like the pictures of mnist_learn.py
       picture.data.set([v, v, v, 255], 4 * i);
     }
+    seen.putImageData(picture, 0, 0);
     const result = forward(digit);
     state.result = result;
     const best = result.probabilities.indexOf(Math.max(...result.probabilities));
-    guess.textContent = `The network reads ${best} (${(100 * result.probabilities[best]).toFixed(1)}%).`;
+    const chosen = state.chosen === null ? best : state.chosen;
+    guess.textContent = `The network reads ${best} (${percent(result.probabilities[best])}).`;
     rows.forEach((row, d) => {
       const p = result.probabilities[d];
       row.classList.toggle("best", d === best);
-      row.children[1].style.width = `${(100 * p).toFixed(1)}%`;
-      row.children[2].textContent = `${(100 * p).toFixed(1)}%`;
+      row.classList.toggle("chosen", d === chosen);
+      row.children[1].style.width = percent(p);
+      row.children[2].textContent = percent(p);
     });
-    showTiles(result.hidden);
+    const push = pushes(result.hidden, chosen), order = unitsShown(result.hidden);
+    showTiles(result.hidden, push, chosen, order);
+    const { contributions, constant } = pixelContributions(digit, result.hidden, chosen);
+    why.putImageData(redBlue(contributions, largestOf(contributions)), 0, 0);
+    sayWhy(chosen, contributions, constant, result.scores[chosen]);
+    sayPushes(result.hidden, push, chosen, result.scores);
+    drawPaths(result.hidden, push, chosen, result.probabilities, order);
   }
-  seen.putImageData(picture, 0, 0);
+  $("chosen-name").textContent = state.result ? String(state.chosen === null ? "the answer" : state.chosen) : "the answer";
+  showTeaching();
   state.lastUpdateMs = performance.now() - started;
+}
+
+// ---- Teaching it this one: a training step on the drawing, and what it costs on MNIST's test digits ----
+
+const labels = $("labels");
+for (let digit = 0; digit < 10; digit++) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = digit;
+  button.setAttribute("aria-pressed", "false");
+  button.addEventListener("click", () => { state.label = digit; showTeaching(); });
+  labels.appendChild(button);
+}
+const rate = $("rate");
+
+function showTeaching() {
+  [...labels.children].forEach((button, d) => button.setAttribute("aria-pressed", String(d === state.label)));
+  $("teach").disabled = state.seen === null || state.label === null;
+  $("reset").disabled = state.updates === 0;
+  let said = state.seen === null ? "Draw a digit, pick its right label, then press Teach." :
+    state.label === null ? "Pick the right label for your drawing, then press Teach." : "";
+  if (state.seen !== null && state.label !== null) {
+    const now = lossAndGradients(state.seen, state.label);
+    said = `The loss on this drawing as ${state.label}: ${now.loss.toFixed(4)} (${state.label} at ${percent(now.probabilities[state.label])}).`;
+    if (state.lastTeach && state.lastTeach.label === state.label) {
+      const t = state.lastTeach;
+      said = `Last step: loss ${t.before.toFixed(4)} \u2192 ${t.after.toFixed(4)}, ${t.label} from ` +
+        `${percent(t.pBefore)} to ${percent(t.pAfter)}. ` + said;
+    }
+  }
+  $("teach-said").textContent = `${said} Updates so far: ${state.updates}.`;
+  showSample();
+}
+
+function showGradients(gradients) {
+  const dW1 = gradients[0];
+  $("gradients").hidden = false;
+  const largest = largestOf(dW1);
+  const order = state.result ? unitsShown(state.result.hidden) : [...Array(shown).keys()];
+  order.forEach((unit, t) => {
+    const column = Float64Array.from({ length: 784 }, (_, i) => dW1[i * HIDDEN + unit]);
+    const tile = gradientTiles[t];
+    tile.canvas.getContext("2d").putImageData(redBlue(column, largest), 0, 0);
+    tile.label.textContent = `unit ${unit}`;
+    tile.push.textContent = gradients[1][unit] === 0 ? "off: no gradient" : `d_hidden ${signed(gradients[1][unit])}`;
+  });
+}
+
+function teach() {
+  if (state.seen === null || state.label === null) return;
+  const started = performance.now();
+  const label = state.label;
+  // Forward pass, loss, backward pass: the gradient of the loss with regard to every weight.
+  const before = lossAndGradients(state.seen, label);
+  // One update: every weight moves in the opposite direction from its gradient.
+  rmspropUpdate(before.gradients, Number(rate.value));
+  state.updates += 1;
+  const after = lossAndGradients(state.seen, label);
+  state.lastTeach = { label, before: before.loss, after: after.loss, pBefore: before.probabilities[label], pAfter: after.probabilities[label] };
+  drawWeightPictures();
+  showGradients(before.gradients);
+  measureSample();
+  update();
+  state.lastTeachMs = performance.now() - started;
+}
+
+function reset() {
+  resetWeights();
+  state.updates = 0;
+  state.lastTeach = null;
+  drawWeightPictures();
+  $("gradients").hidden = true;
+  measureSample();
+  update();
+}
+
+// MNIST's test digits the page carries (sample.js, made by export_web.py --sample): how many of them
+// the network reads right now, against how many it read with the weights it came with.
+const sample = { pixels: [], labels: [] };
+function measureSample() {
+  if (!sample.pixels.length) return;
+  state.sampleRight = sample.pixels.reduce((right, pixels, k) => {
+    const { scores } = forward(pixels);
+    return right + (scores.indexOf(Math.max(...scores)) === sample.labels[k]);
+  }, 0);
+  if (state.shippedSampleRight === null) state.shippedSampleRight = state.sampleRight;
+}
+
+function showSample() {
+  const said = $("sample-said");
+  if (!window.MNIST_SAMPLE) {
+    said.textContent = "web/sample.js is missing, so the page cannot say what teaching costs on MNIST: python export_web.py --sample writes it.";
+  } else if (state.sampleRight !== null) {
+    const n = sample.labels.length;
+    said.textContent = `On ${n} MNIST test digits it reads ${state.sampleRight} right: ${percent(state.sampleRight / n)} ` +
+      `(with the weights it came with: ${percent(state.shippedSampleRight / n)}).`;
+  }
+}
+
+async function loadSample() {
+  const S = window.MNIST_SAMPLE;
+  if (!S) return showSample();
+  const image = new Image();
+  image.src = S.png;
+  await image.decode();
+  const canvas = document.createElement("canvas");
+  canvas.width = image.width; canvas.height = image.height;
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  context.drawImage(image, 0, 0);
+  const rgba = context.getImageData(0, 0, image.width, image.height).data;
+  for (let k = 0; k < S.count; k++) {
+    const top = Math.floor(k / S.columns) * FRAME, left = (k % S.columns) * FRAME;
+    const pixels = new Float32Array(784);
+    for (let i = 0; i < 784; i++) pixels[i] = rgba[4 * ((top + Math.floor(i / FRAME)) * image.width + left + (i % FRAME))] / 255;
+    sample.pixels.push(pixels);
+    sample.labels.push(Number(S.labels[k]));
+  }
+  measureSample();
+  showSample();
 }
 
 // Drawing with mouse, touch or pen: pointer events, one update per frame at most. Each pointer (two
@@ -526,10 +821,18 @@ pad.addEventListener("pointermove", (event) => {
 for (const end of ["pointerup", "pointercancel"]) {
   pad.addEventListener(end, (event) => { lastPoints.delete(event.pointerId); update(); });
 }
-document.getElementById("clear").addEventListener("click", clearPad);
-document.getElementById("source").textContent = `Weights: ${W.source || "web/weights.js"}, ${HIDDEN} hidden units.`;
+$("clear").addEventListener("click", clearPad);
+$("teach").addEventListener("click", teach);
+$("reset").addEventListener("click", reset);
+$("source").textContent = `Weights: ${W.source || "web/weights.js"}; ${HIDDEN} hidden units. Your own model: ` +
+  "python mnist_learn.py --save-model my_model.keras, then python export_web.py --model my_model.keras, and reload.";
 
+drawWeightPictures();
 clearPad();
+state.sampleLoaded = loadSample().then(() => true, (error) => { $("sample-said").textContent = `web/sample.js could not be read (${error}).`; return false; });
 
-// For the tests and the curious: the network and the preparation, callable from the console.
-window.mnistPage = { forward, prepare, update, state, hiddenUnits: HIDDEN };
+// For the tests and the curious: the network, the preparation and the training loop, callable from the console.
+window.mnistPage = {
+  forward, prepare, update, state, hiddenUnits: HIDDEN, pixelContributions, pushes, lossAndGradients, rmspropUpdate,
+  resetWeights, teach, reset, weights: () => weights.map(({ values }) => Array.from(values)), sample,
+};
