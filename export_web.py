@@ -8,7 +8,11 @@ Train and save a model, export it, then open the page:
     open web/index.html        # or double-click it: it works straight from the file system
 
 The page also carries a sample of MNIST's test digits (web/sample.js), to show its accuracy while you
-teach it: `--sample` writes that file again, from the MNIST the scripts load.
+teach it: `--sample` writes that file again, from the MNIST the scripts load. To replay a run's
+training in the page, record it and export the recording instead of a model:
+
+    python record.py --hidden-units 64 --out mine.npz
+    python export_web.py --recording mine.npz      # writes web/weights.js and web/recording.js
 """
 
 from mnist_helpers import lifecycle
@@ -31,11 +35,14 @@ from mnist_helpers.errors import UserError
 from mnist_helpers.files import check_output, said, write_output
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.model_file import keras_file, load_digit_model
+from mnist_helpers.recording import NAMES, final_weights
+from mnist_helpers.recording import load as load_recording
 
 MODEL = "mnist_model.keras"  # where mnist_learn.py --save-model puts it in the examples
 WEB = Path(__file__).resolve().parent / "web"
 OUT = WEB / "weights.js"  # what web/index.html includes
 SAMPLE_NAME = "sample.js"  # beside the weights: the test digits the page measures its accuracy on
+RECORDING_NAME = "recording.js"  # beside the weights: the moments of training the page replays
 SAMPLE_SIZE = 500  # the first 500 of MNIST's test set: about 80 KB as one PNG
 SAMPLE_COLUMNS = 25  # digits to a row of that PNG
 
@@ -117,27 +124,68 @@ def parse_args(argv=None):
         action="store_true",
         help=f"also write the page's {SAMPLE_SIZE} test digits, to {SAMPLE_NAME} beside --out",
     )
+    parser.add_argument(
+        "--recording",
+        type=Path,
+        metavar="PATH",
+        help=f"export a recording made by record.py instead of --model: its last weights, and its moments to {RECORDING_NAME} beside --out",
+    )
     add_data_flag(parser)
     return parser.parse_args(argv)
 
 
+def recording_script(recording: dict, source: str) -> str:
+    """The page's replay: each moment's w1, b1, w2, b2 as little-endian float16 in base64 (half the bytes
+    of float32, and a thousandth of a weight apart at most), but the last, which is weights.js."""
+    weights = np.concatenate([recording[name].reshape(len(recording["updates"]), -1) for name in NAMES], axis=1)
+    if not np.isfinite(weights.astype("<f2")).all():
+        raise UserError(
+            f"{source} holds weights too large for the page's replay (beyond 65,504): its training diverged; "
+            "record it again (smaller --batch-size or fewer --epochs)."
+        )
+    moments = ",\n".join(f'    "{base64.b64encode(row.astype("<f2").tobytes()).decode()}"' for row in weights[:-1])
+    return (
+        f"// Made by export_web.py --recording from {json.dumps(source)[1:-1]}: {len(weights)} moments of its "
+        f"training, the last being weights.js.\nwindow.MNIST_RECORDING = {{\n  hidden: {recording['w1'].shape[-1]},\n"
+        f"  sample: {int(recording['sample'])},\n  updates: {json.dumps(recording['updates'].tolist())},\n"
+        f"  accuracy: {json.dumps([round(float(a), 6) for a in recording['accuracy']])},\n"
+        f"  ends: {json.dumps([float(b) for b in recording['b2'][-1]])},  // b2 at the last moment: weights.js's own\n"
+        f"  moments: [\n{moments}\n  ]\n}};\n"
+    )
+
+
 def main(argv=None):
     args = parse_args(argv)
+    folder = args.out.parent
     check_output(args.out, "--out", "the weights")
-    sample_out = args.out.parent / SAMPLE_NAME
-    if args.sample:
-        check_output(sample_out, "--sample", "the sample")
-        _, (x_test, y_test) = load_data(args.data, log=silent)
-        sample = sample_script(x_test[:SAMPLE_SIZE], y_test[:SAMPLE_SIZE])
-    weights = dense_weights(load_digit_model(args.model), args.model)
-    script = weights_script(weights, args.about or args.model.name)
-    replaced = write_output(args.out, lambda temporary: temporary.write_text(script, encoding="utf-8"))
-    print(
-        f"Wrote {said(args.out, replaced)}: {sum(w.size for w in weights):,} weights of {args.model.name}. Open web/index.html."
+    outputs = []  # (path, text, what it holds): all made before any is written
+    if args.recording is not None:
+        check_output(folder / RECORDING_NAME, "--recording", "the page's recording")
+        recording = load_recording(args.recording)
+        weights, name = final_weights(recording), args.recording.name
+        check_page_weights(weights, args.recording)
+        replay = recording_script(recording, name)
+        outputs.append((folder / RECORDING_NAME, replay, f"{len(recording['updates'])} moments of {name}'s training"))
+    else:
+        weights, name = dense_weights(load_digit_model(args.model), args.model), args.model.name
+    outputs.insert(
+        0,
+        (args.out, weights_script(weights, args.about or name), f"{sum(w.size for w in weights):,} weights of {name}"),
     )
     if args.sample:
-        replaced = write_output(sample_out, lambda temporary: temporary.write_text(sample, encoding="utf-8"))
-        print(f"Wrote {said(sample_out, replaced)}: {SAMPLE_SIZE} MNIST test digits for the page's accuracy.")
+        check_output(folder / SAMPLE_NAME, "--sample", "the sample")
+        _, (x_test, y_test) = load_data(args.data, log=silent)
+        outputs.append(
+            (
+                folder / SAMPLE_NAME,
+                sample_script(x_test[:SAMPLE_SIZE], y_test[:SAMPLE_SIZE]),
+                f"{SAMPLE_SIZE} MNIST test digits",
+            )
+        )
+    for path, text, what in outputs:
+        replaced = write_output(path, lambda temporary, text=text: temporary.write_text(text, encoding="utf-8"))
+        print(f"Wrote {said(path, replaced)}: {what}.")
+    print("Open web/index.html, or reload it.")
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@
     MNIST_DATA=/path/to/mnist python docs/make_pictures.py             # all (about 4 minutes on 2 cores)
     MNIST_DATA=/path/to/mnist python docs/make_pictures.py run page    # some
 
-run          python mnist_learn.py --plots docs: the four pictures of the default run; its model's
-             weights go to web/weights.js and 500 test digits to web/sample.js (export_web.py
-             --sample), so the page ships the default run
+run          python mnist_learn.py --plots docs: the four pictures of the default run
+recording    python record.py: docs/training.gif, the default run's hidden units forming; the
+             recording, its final weights and 500 test digits go into the page (export_web.py
+             --recording --sample: web/recording.js, weights.js, sample.js), so it ships the default run
 predict      docs/predict_seen.png: predict.py --show on an MNIST test digit rendered as a scan
 page         docs/web_page.png: web/index.html in headless Chromium with a 7 drawn on it
 experiments  python experiments.py: docs/experiment_*.png and the results table of docs/experiments.md
@@ -49,7 +50,12 @@ ABOUT = "the default run of mnist_learn.py (python mnist_learn.py: 5 epochs, bat
 def run(scratch: Path) -> None:
     model = scratch / "mnist_model.keras"
     python("mnist_learn.py", "--plots", DOCS, "--save-model", model, "--quiet")
-    python("export_web.py", "--model", model, "--sample", "--about", ABOUT)
+
+
+def recording(scratch: Path) -> None:
+    out = scratch / "recording.npz"
+    python("record.py", "--quiet", "--out", out, "--gif", DOCS / "training.gif")
+    python("export_web.py", "--recording", out, "--sample", "--about", ABOUT)
 
 
 def predict(scratch: Path) -> None:
@@ -94,7 +100,14 @@ def handwriting(scratch: Path) -> None:
     replace_in_page(DOCS / "handwriting.md", "handwriting table", (scratch / "handwriting.md").read_text())
 
 
-PARTS = {"run": run, "predict": predict, "page": page, "experiments": experiments, "handwriting": handwriting}
+PARTS = {
+    "run": run,
+    "recording": recording,
+    "predict": predict,
+    "page": page,
+    "experiments": experiments,
+    "handwriting": handwriting,
+}
 
 
 def main():

@@ -30,7 +30,13 @@ def network_weights(model) -> list[np.ndarray] | None:
     None for a model built otherwise."""
     if layer_kinds(model) != ["Dense(relu)", "Dense(softmax)"]:
         return None
-    return [np.asarray(array, dtype="<f4") for layer in model.layers for array in layer.get_weights()]
+    return weights_of(model)
+
+
+def weights_of(model) -> list[np.ndarray]:
+    """The model's weights as float32 NumPy copies, layer by layer: get_weights(), without the
+    DeprecationWarning that it (and np.array of a variable) gives with NumPy 2 on JAX and TensorFlow."""
+    return [np.array(np.asarray(variable.value), dtype="<f4") for variable in model.weights]
 
 
 def pixel_contributions(weights, x, digit: int) -> tuple[np.ndarray, float]:

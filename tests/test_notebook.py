@@ -1,14 +1,20 @@
 """mnist_learn.ipynb: mnist_learn.py's cells with the notebook's own (notebook/mnist_learn.md), run top to bottom."""
 
+import base64
+import io
 import json
 import re
 import sys
 
 import pytest
+from PIL import Image
 from conftest import ROOT, as_data, draw_digits, progress_counts, train_here, write_idx_folder
 
 sys.path.insert(0, str(ROOT / "notebook"))
 import build  # noqa: E402  (notebook/build.py)
+
+from mnist_helpers import recording  # noqa: E402
+from mnist_helpers.lesson_run import constants  # noqa: E402
 
 
 def test_the_committed_notebook_is_what_the_sources_make():
@@ -94,3 +100,11 @@ def test_it_runs_offline_and_prints_the_scripts_figures(digits, tmp_path, monkey
         output for cell in notebook.cells for output in cell.get("outputs", []) if "image/png" in output.get("data", {})
     ]
     assert len(pictures) == 4
+    animations = [
+        output for cell in notebook.cells for output in cell.get("outputs", []) if "image/gif" in output.get("data", {})
+    ]
+    assert len(animations) == 1  # the hidden units forming, inline
+    frames = Image.open(io.BytesIO(base64.b64decode(animations[0]["data"]["image/gif"])))
+    lesson = constants()
+    per_epoch = -(-NOTEBOOK_TRAIN_COUNT // lesson["BATCH_SIZE"])
+    assert frames.n_frames == len(recording.moments(per_epoch, lesson["EPOCHS"]))

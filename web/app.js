@@ -685,7 +685,7 @@ const rate = $("rate");
 function showTeaching() {
   [...labels.children].forEach((button, d) => button.setAttribute("aria-pressed", String(d === state.label)));
   $("teach").disabled = state.seen === null || state.label === null;
-  $("reset").disabled = state.updates === 0;
+  $("reset").disabled = state.updates === 0 && state.moment === Number(slider.max);
   let said = state.seen === null ? "Draw a digit, pick its right label, then press Teach." :
     state.label === null ? "Pick the right label for your drawing, then press Teach." : "";
   if (state.seen !== null && state.label !== null) {
@@ -730,17 +730,14 @@ function teach() {
   showGradients(before.gradients);
   measureSample();
   update();
+  sayMoment();
   state.lastTeachMs = performance.now() - started;
 }
 
+// Back to the weights the page came with: the last moment of the replay.
 function reset() {
-  resetWeights();
-  state.updates = 0;
-  state.lastTeach = null;
-  drawWeightPictures();
-  $("gradients").hidden = true;
-  measureSample();
-  update();
+  slider.value = slider.max;
+  showMoment(Number(slider.max));
 }
 
 // MNIST's test digits the page carries (sample.js, made by export_web.py --sample): how many of them
@@ -788,6 +785,64 @@ async function loadSample() {
   showSample();
 }
 
+// ---- Watch it learn: the moments of training the page carries (recording.js, export_web.py --recording) ----
+
+// A float16 (IEEE 754 half precision, the recording's numbers) as a number.
+function halfToFloat(h) {
+  const sign = h & 0x8000 ? -1 : 1, exponent = (h >> 10) & 0x1f, fraction = h & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+const R = window.MNIST_RECORDING;
+const slider = $("moment");
+function recordingProblem() {
+  if (!R) return "web/recording.js is missing, so there is no training to replay: python record.py, then python export_web.py --recording recording.npz writes it.";
+  if (R.hidden !== HIDDEN || !Array.isArray(R.moments) || R.moments.length !== R.updates.length - 1) {
+    return `web/recording.js is the training of another model (${R.hidden} hidden units, not ${HIDDEN}): export the weights and the recording together, python export_web.py --recording recording.npz.`;
+  }
+  if (!Array.isArray(R.ends) || R.ends.some((b, d) => b !== shipped[3][d])) {
+    return "web/recording.js is the training of another model than web/weights.js (exported from a model, with no recording): export the two together, python record.py, then python export_web.py --recording recording.npz.";
+  }
+  return null;
+}
+
+// The weights after R.updates[index] updates (the last moment is weights.js itself, the others are
+// float16), with no teaching steps yet; without a recording, the weights the page came with.
+function showMoment(index) {
+  if (replayProblem || index === R.updates.length - 1) {
+    resetWeights();
+  } else {
+    const bytes = Uint8Array.from(atob(R.moments[index]), (c) => c.charCodeAt(0));
+    const halves = new Uint16Array(bytes.buffer);
+    let at = 0;
+    weights.forEach(({ values }, k) => {
+      for (let i = 0; i < values.length; i++) values[i] = halfToFloat(halves[at + i]);
+      at += values.length;
+      averages[k].fill(0);
+    });
+  }
+  state.moment = index;
+  state.updates = 0;
+  state.lastTeach = null;
+  $("gradients").hidden = true;
+  drawWeightPictures();
+  measureSample();
+  update();
+  sayMoment();
+}
+
+function sayMoment() {
+  if (!R || recordingProblem()) return;
+  const last = R.updates.length - 1, index = state.moment;
+  const after = index === 0 ? "Before the first update (the seeded starting weights)" :
+    `After ${R.updates[index].toLocaleString("en")} of ${R.updates[last].toLocaleString("en")} updates`;
+  const taught = state.updates ? `, then ${state.updates} of your teaching steps` : "";
+  $("moment-said").textContent = `${after}${taught}: the fit read ${percent(R.accuracy[index])} of the first ` +
+    `${R.sample} test digits right at this moment.`;
+}
+
 // Drawing with mouse, touch or pen: pointer events, one update per frame at most. Each pointer (two
 // fingers, say) draws its own stroke: its last point is kept under its pointerId.
 const lastPoints = new Map();
@@ -827,12 +882,23 @@ $("reset").addEventListener("click", reset);
 $("source").textContent = `Weights: ${W.source || "web/weights.js"}; ${HIDDEN} hidden units. Your own model: ` +
   "python mnist_learn.py --save-model my_model.keras, then python export_web.py --model my_model.keras, and reload.";
 
+const replayProblem = recordingProblem();
+if (replayProblem) {
+  slider.disabled = true;
+  $("moment-said").textContent = replayProblem;
+} else {
+  slider.max = R.updates.length - 1;
+  slider.value = slider.max;
+  slider.addEventListener("input", () => showMoment(Number(slider.value)));
+}
+state.moment = replayProblem ? 0 : R.updates.length - 1;
 drawWeightPictures();
 clearPad();
+sayMoment();
 state.sampleLoaded = loadSample().then(() => true, (error) => { $("sample-said").textContent = `web/sample.js could not be read (${error}).`; return false; });
 
 // For the tests and the curious: the network, the preparation and the training loop, callable from the console.
 window.mnistPage = {
   forward, prepare, update, state, hiddenUnits: HIDDEN, pixelContributions, pushes, lossAndGradients, rmspropUpdate,
-  resetWeights, teach, reset, weights: () => weights.map(({ values }) => Array.from(values)), sample,
+  resetWeights, teach, reset, weights: () => weights.map(({ values }) => Array.from(values)), sample, showMoment,
 };

@@ -1,0 +1,124 @@
+"""record.py and mnist_helpers/recording.py: the lesson's training kept at chosen moments, its GIF, its replay file."""
+
+import numpy as np
+import pytest
+from conftest import ROOT, SMALL_RUN, as_data, assert_clean_failure, clean_env, run_script
+from PIL import Image
+
+import export_web
+import record
+from mnist_helpers import mnist_data, recording
+from mnist_helpers.contributions import weights_of
+from mnist_helpers.errors import UserError
+from mnist_helpers.lesson_run import run_lesson
+
+pytestmark = pytest.mark.xdist_group("recorded")  # the tests share one recorded run
+
+
+@pytest.fixture(scope="module")
+def recorded(digits, tmp_path_factory):
+    """record.py in this process on the synthetic digits, with the lesson's small run: (its folder, what it
+    printed, the lesson it ran again, the recording it wrote)."""
+    folder = tmp_path_factory.mktemp("recorded")
+    flags = ["--out", str(folder / "run.npz"), "--gif", str(folder / "run.gif"), *map(str, SMALL_RUN), "--quiet"]
+    with mnist_data.given(as_data(digits)):
+        lesson = run_lesson(*map(str, SMALL_RUN), "--quiet", "--no-plots")  # the lesson alone, for comparison
+        import contextlib
+        import io
+
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            record.main(flags)
+    return folder, printed.getvalue(), lesson, recording.load(folder / "run.npz")
+
+
+def test_the_moments_begin_at_the_seeded_start_and_follow_every_half_epoch():
+    default = recording.moments(469, 5)  # the default run: 60,000 images in batches of 128, 5 epochs
+    assert default[:10] == [0, 1, 2, 5, 10, 20, 50, 100, 200, 234] and default[-1] == 2345
+    assert 15 <= len(default) <= 25 and default == sorted(set(default))
+    assert recording.moments(60, 5) == [0, 1, 2, 5, 10, 20, 30, 60, 90, 120, 150, 180, 210, 240, 270, 300]
+
+
+def test_the_first_moment_is_the_seeded_start_and_the_last_the_lessons_weights_bit_for_bit(recorded):
+    import keras
+
+    _, printed, lesson, kept = recorded
+    assert "It ended on the lesson's weights, bit for bit." in printed
+    keras.utils.set_random_seed(lesson["SEED"])  # as the lesson does before it builds its model
+    start = keras.Sequential(
+        [
+            keras.Input((784,)),
+            keras.layers.Dense(lesson["HIDDEN_UNITS"], activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    for name, first, seeded in zip(recording.NAMES, (kept[name][0] for name in recording.NAMES), weights_of(start)):
+        np.testing.assert_array_equal(first, seeded, err_msg=name)
+    for name, last, trained in zip(recording.NAMES, recording.final_weights(kept), weights_of(lesson["model"])):
+        np.testing.assert_array_equal(last, trained, err_msg=name)
+    assert kept["updates"].tolist() == recording.moments(len(lesson["x_train"]) // 10, 5)
+
+
+def test_each_moments_accuracy_is_keras_evaluate_with_those_weights(recorded):
+    import keras
+
+    _, _, lesson, kept = recorded
+    model = keras.models.clone_model(lesson["model"])
+    model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    x, y = lesson["x_test"][: recording.SAMPLE_SIZE], lesson["y_test"][: recording.SAMPLE_SIZE]
+    for index in range(len(kept["updates"])):
+        model.set_weights([kept[name][index] for name in recording.NAMES])
+        assert kept["accuracy"][index] == model.evaluate(x, y, verbose=0)[1]
+    assert kept["accuracy"][-1] > kept["accuracy"][0] + 0.3  # it learnt
+    assert int(kept["sample"]) == len(x)
+
+
+def test_the_gif_shows_every_moment_with_its_update_and_accuracy(recorded):
+    folder, printed, _, kept = recorded
+    with Image.open(folder / "run.gif") as gif:
+        assert gif.format == "GIF" and gif.n_frames == len(kept["updates"]) and gif.info.get("loop") == 0
+        first = np.asarray(gif.convert("RGB"))
+        gif.seek(gif.n_frames - 1)
+        last = np.asarray(gif.convert("RGB"))
+    assert not np.array_equal(first, last)  # the units changed
+    assert f"Saved {folder / 'run.gif'}: the hidden units forming" in printed
+    # The text on each frame, drawn again: the update count and the accuracy of that moment.
+    font = recording.ImageFont.load_default(size=18)
+    drawn = [np.asarray(recording.frame(kept, index, font), np.float64) for index in (0, len(kept["updates"]) - 1)]
+    assert np.abs(last - drawn[1]).mean() < 0.5 < 5 < np.abs(last - drawn[0]).mean()  # within the GIF's palette
+
+
+def test_the_shipped_gif_and_page_are_within_their_sizes():
+    assert (ROOT / "docs" / "training.gif").stat().st_size <= 2_000_000
+    web = ROOT / "web"
+    assert sum(path.stat().st_size for path in web.iterdir()) <= 1_600_000
+    with Image.open(ROOT / "docs" / "training.gif") as gif:
+        assert gif.n_frames == len(recording.moments(469, 5))
+
+
+def test_export_puts_a_recording_into_a_page_and_refuses_what_is_not_one(recorded, tmp_path):
+    folder, _, _, kept = recorded
+    export_web.main(["--recording", str(folder / "run.npz"), "--out", str(tmp_path / "weights.js")])
+    script = (tmp_path / "recording.js").read_text()
+    assert f"updates: {kept['updates'].tolist()}," in script
+    assert script.count('    "') == len(kept["updates"]) - 1  # every moment but the last, which is weights.js
+    np.save(tmp_path / "not.npy", np.zeros(3))
+    (tmp_path / "text.npz").write_text("not a recording")
+    for name, says in [
+        ("missing.npz", "There is no recording at"),
+        ("text.npz", "is not a recording made by record.py"),
+    ]:
+        with pytest.raises(UserError, match=says):
+            recording.load(tmp_path / name)
+    diverged = dict(kept, w1=kept["w1"] * 1e6)
+    with pytest.raises(UserError, match="too large for the page's replay"):
+        export_web.recording_script(diverged, "diverged.npz")
+
+
+def test_a_recording_is_written_whole_or_not_at_all(tmp_path):
+    out = tmp_path / "folder.npz"
+    out.mkdir()
+    result = run_script("record.py", "--out", out, env=clean_env(), cwd=tmp_path)
+    assert_clean_failure(result, "folder.npz", "--out")
+    assert "Recording" not in result.stdout  # refused before any training
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.npz"]
