@@ -6,7 +6,8 @@ teaching step (forward, loss, backward, update, the sample's accuracy, redraw), 
 Opens web/index.html in Debian's chromium (Playwright drives it, as the tests do), draws a 0 with
 the mouse, then times 50 updates and 20 teaching steps in the page, several rounds; prints each
 round's medians and the median of those. The targets: an update within one frame at 60 Hz (16 ms),
-a teaching step within 50 ms, the page with its weights and sample at most 600 KB.
+a teaching step within 50 ms, the page with its weights and sample at most 600 KB, and with its
+recording (the replay) at most 1.6 MB.
 """
 
 import argparse
@@ -50,15 +51,18 @@ def main() -> None:
             )
             page.page.close()
         browser.close()
-    size = sum(path.stat().st_size for path in (ROOT / "web").iterdir())
+    sizes = {path.name: path.stat().st_size for path in (ROOT / "web").iterdir()}
+    whole = sum(sizes.values())
     for what, figures, target in (("one update", medians, 16), ("one teaching step", teaching, 50)):
         verdict = "met" if statistics.median(figures) <= target else "NOT met"
         print(
             f"{what}: median of {args.runs} rounds {statistics.median(figures):.1f} ms (target {target} ms: {verdict})"
         )
-    print(
-        f"the page with its weights and sample: {size / 1000:.0f} KB (target 600 KB: {'met' if size <= 600_000 else 'NOT met'})"
-    )
+    for what, size, target in (
+        ("the page with its weights and sample", whole - sizes.get("recording.js", 0), 600_000),
+        ("the page with its recording too", whole, 1_600_000),
+    ):
+        print(f"{what}: {size / 1000:.0f} KB (target {target // 1000} KB: {'met' if size <= target else 'NOT met'})")
 
 
 if __name__ == "__main__":

@@ -20,11 +20,12 @@ from pathlib import Path
 # sums, and the tests compare by-hand runs in this process with runs of the script, bit for bit.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("VECLIB_MAXIMUM_THREADS", "1")
-# One thread for each TensorFlow or XLA as well, in the two workers and in every script they run: the
-# suite runs two workers on two cores, and two TensorFlows each spreading over both cores made the
-# whole suite 27% slower (126 s against 99 s, bench/README.md, "The suite"). What a test asserts
-# does not depend on it: runs compared bit for bit run here under the same setting, and comparisons
-# with committed figures allow for rounding.
+# One thread for each TensorFlow (its oneDNN kernels use OpenMP's threads) or XLA as well, in the two
+# workers and in every script they run: the suite runs two workers on two cores, and two TensorFlows
+# each spreading over both cores made the whole suite 30% slower (126-133 s against 98 s,
+# bench/README.md, "The suite"). What a test asserts does not depend on it: runs compared bit for bit
+# run here under the same setting, and comparisons with committed figures allow for rounding.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")

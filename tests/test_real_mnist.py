@@ -25,6 +25,7 @@ import handwriting  # noqa: E402  (bench/handwriting.py: the conditions and the 
 
 sys.path.insert(0, str(ROOT / "docs"))
 import make_pictures  # noqa: E402  (docs/make_pictures.py: what the shipped page says of its weights)
+from mnist_helpers import recording
 from mnist_helpers.mnist_data import describe, is_canonical
 
 pytestmark = [pytest.mark.real_mnist, needs_mnist, on_the_default_run]
@@ -125,3 +126,23 @@ def test_the_shipped_weights_and_sample_are_the_default_runs_and_mnists(default_
         strict=True,
     ):
         np.testing.assert_allclose(array, ours, atol=1e-4, rtol=0, err_msg=name)
+
+
+def test_the_shipped_recording_is_the_default_runs_training(default_run, mnist):
+    """web/recording.js: the default run's 19 moments, its last the default model, whose accuracy on the
+    first 500 test digits it quotes (up to a digit or two that another machine's rounding may tip)."""
+    import json
+
+    script = (ROOT / "web" / "recording.js").read_text()
+    updates = json.loads(re.search(r"updates: (\[[^\]]*\])", script).group(1))
+    accuracy = json.loads(re.search(r"accuracy: (\[[^\]]*\])", script).group(1))
+    assert updates == recording.moments(469, 5) and len(accuracy) == len(updates)
+    assert accuracy[0] < 0.2 < 0.9 < accuracy[-1]  # from the seeded start to the trained network
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the shipped recording is the default run on TensorFlow; other backends draw other first weights")
+    _, (x_test, y_test) = mnist
+    x = x_test[: recording.SAMPLE_SIZE].reshape(-1, 784).astype("float32") / 255
+    right = np.mean(default_run[0].model.predict(x, verbose=0).argmax(axis=1) == y_test[: recording.SAMPLE_SIZE])
+    assert abs(accuracy[-1] - right) <= 2 / recording.SAMPLE_SIZE, (accuracy[-1], right)

@@ -14,6 +14,7 @@ from PIL import Image
 
 import export_web
 import mnist_by_hand
+from mnist_helpers import recording
 from mnist_helpers.contributions import pixel_contributions
 from mnist_helpers.digit_image import read_digit
 from mnist_helpers.errors import UserError
@@ -376,9 +377,13 @@ def test_the_page_and_digit_image_share_their_constants():
     from mnist_helpers import digit_image
 
     script = (WEB / "app.js").read_text()
-    found = {name: value for name, value in re.findall(r"^const ([A-Z_]+) = ([\d.\[\], ]+);", script, re.M)}
+    found = {name: value for name, value in re.findall(r"^const ([A-Z_]+) = ([-\d.e\[\], ]+);", script, re.M)}
     for name in ("FRAME", "DIGIT_BOX", "WEAKEST_INK", "NOISE_LEVEL", "FINE", "COARSE_SIDE", "MNIST_STROKES"):
         assert json.loads(found[name]) == pytest.approx(getattr(digit_image, name)), name
+    for name in ("RED", "BLUE"):  # the page's colours of a weight are the animation's
+        assert tuple(json.loads(found[name])) == getattr(recording, name), name
+    for name in ("LEARNING_RATE", "RHO", "EPSILON"):  # the page's RMSprop is mnist_by_hand.py's
+        assert float(found[name]) == getattr(mnist_by_hand, name), name
 
 
 def shipped():

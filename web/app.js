@@ -474,11 +474,14 @@ function padGrey() {
   return grey;
 }
 
+const RED = [178, 24, 43];   // a positive weight or push (mnist_helpers/recording.py's RED)
+const BLUE = [33, 102, 172]; // a negative one
+
 // A red-blue picture of 784 numbers, each scaled by `largest`: red positive, blue negative, white 0.
 function redBlue(values, largest, picture = new ImageData(FRAME, FRAME)) {
   for (let i = 0; i < 784; i++) {
     const v = values[i] / Math.max(largest, 1e-12);
-    const [r, g, b] = v > 0 ? [178, 24, 43] : [33, 102, 172];
+    const [r, g, b] = v > 0 ? RED : BLUE;
     const a = Math.min(Math.abs(v), 1);
     picture.data.set([255 + (r - 255) * a, 255 + (g - 255) * a, 255 + (b - 255) * a, 255], 4 * i);
   }
