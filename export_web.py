@@ -108,7 +108,8 @@ def sample_script(images: np.ndarray, labels: np.ndarray) -> str:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
         "--model", type=keras_file, default=Path(MODEL), metavar="PATH", help=f"the saved model (default {MODEL})"
     )
     parser.add_argument(
@@ -124,7 +125,7 @@ def parse_args(argv=None):
         action="store_true",
         help=f"also write the page's {SAMPLE_SIZE} test digits, to {SAMPLE_NAME} beside --out",
     )
-    parser.add_argument(
+    source.add_argument(
         "--recording",
         type=Path,
         metavar="PATH",

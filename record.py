@@ -16,28 +16,35 @@ lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here 
 
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from mnist_helpers.contributions import weights_of
 from mnist_helpers.files import check_output, said, write_output
-from mnist_helpers.lesson_run import run_lesson
+from mnist_helpers.lesson_flags import parser_for
+from mnist_helpers.lesson_run import constants, run_lesson
 from mnist_helpers.recording import animation, final_weights, record_fit, save
 
 OUT = "recording.npz"  # the recording: the weights at each moment, and the accuracy then
 GIF = "training.gif"  # the hidden units forming
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        epilog="Every other flag is mnist_learn.py's (python mnist_learn.py --help): --epochs, --hidden-units ...",
-    )
+def own_flags(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=Path(OUT), metavar="PATH", help=f"the recording (default {OUT})")
     parser.add_argument("--gif", type=Path, default=Path(GIF), metavar="PATH", help=f"the animation (default {GIF})")
     parser.add_argument("--no-gif", action="store_true", help="write the recording only")
-    return parser.parse_known_args(argv)
+    return parser
+
+
+def parse_args(argv=None):
+    """record.py's own flags, and the rest for the lesson: all checked at once, --help listing both."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    everything = own_flags(parser_for(constants()))  # the lesson's flags, read off its constants, and ours
+    everything.prog, everything.description = "record.py", __doc__
+    everything.parse_args(argv)  # a wrong flag of either kind is said here, as record.py's
+    return own_flags(argparse.ArgumentParser(add_help=False)).parse_known_args(argv)
 
 
 def main(argv=None):

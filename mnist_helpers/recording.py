@@ -8,6 +8,7 @@ file; export_web.py puts it into the page, and ``animation`` draws it as a GIF w
 """
 
 import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +96,10 @@ def save(recording: dict, path) -> bool:
 def load(path) -> dict:
     """A recording written by ``save`` (record.py --out), checked: the arrays a page and a GIF need."""
     path = Path(path)
+    if path.is_file() and not zipfile.is_zipfile(path):
+        raise UserError(
+            f"{path} is not a recording made by record.py (an .npz file); make one with `python record.py`."
+        )
     try:
         with np.load(path, allow_pickle=False) as stored:
             recording = {name: stored[name] for name in (*NAMES, "updates", "accuracy", "sample")}

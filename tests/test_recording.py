@@ -122,3 +122,19 @@ def test_a_recording_is_written_whole_or_not_at_all(tmp_path):
     assert_clean_failure(result, "folder.npz", "--out")
     assert "Recording" not in result.stdout  # refused before any training
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.npz"]
+
+
+def test_a_wrong_flag_is_said_as_record_pys_before_any_training(capsys):
+    for flags, says in [
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--epochs", "x"], "--epochs: expected a whole"),
+    ]:
+        with pytest.raises(SystemExit) as stop:
+            record.main(flags)
+        assert stop.value.code == 2
+        err = capsys.readouterr().err
+        assert f"record.py: error: argument {says}" in err or f"record.py: error: {says}" in err, err
+    with pytest.raises(SystemExit):
+        record.main(["--help"])
+    help_text = capsys.readouterr().out
+    assert "--hidden-units" in help_text and "--gif PATH" in help_text  # the lesson's flags and its own
