@@ -26,7 +26,6 @@ pytestmark = [
     pytest.mark.skipif(
         CHROMIUM is None, reason="no chromium on PATH: install Debian's chromium (apt-get install chromium)"
     ),
-    pytest.mark.xdist_group("browser"),  # one browser for the module's tests
 ]
 ARGS = [  # as root in a container, with no network: no sandbox, no background connections
     "--headless=new",
