@@ -35,7 +35,7 @@ from mnist_helpers.errors import UserError
 from mnist_helpers.files import check_output, said, write_output
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.model_file import keras_file, load_digit_model
-from mnist_helpers.recording import NAMES, final_weights
+from mnist_helpers.recording import NAMES, SAMPLE_SIZE, final_weights  # the sample: MNIST's first 500 test digits
 from mnist_helpers.recording import load as load_recording
 
 MODEL = "mnist_model.keras"  # where mnist_learn.py --save-model puts it in the examples
@@ -43,7 +43,6 @@ WEB = Path(__file__).resolve().parent / "web"
 OUT = WEB / "weights.js"  # what web/index.html includes
 SAMPLE_NAME = "sample.js"  # beside the weights: the test digits the page measures its accuracy on
 RECORDING_NAME = "recording.js"  # beside the weights: the moments of training the page replays
-SAMPLE_SIZE = 500  # the first 500 of MNIST's test set: about 80 KB as one PNG
 SAMPLE_COLUMNS = 25  # digits to a row of that PNG
 
 
@@ -79,10 +78,9 @@ def check_page_weights(weights: list[np.ndarray], path) -> None:
 def weights_script(weights: list[np.ndarray], source: str) -> str:
     """The page's data script: each array as little-endian float32 bytes in base64, and its shape; where
     the weights come from as a JSON string, whatever characters it holds."""
-    names = ("w1", "b1", "w2", "b2")
     arrays = ",\n".join(
         f'  {name}: {{shape: {list(array.shape)}, base64: "{base64.b64encode(array.tobytes()).decode()}"}}'
-        for name, array in zip(names, weights)
+        for name, array in zip(NAMES, weights)
     )
     return (
         f"// Made by export_web.py from {json.dumps(source)[1:-1]}: 784 inputs, {weights[0].shape[1]} hidden units, "
@@ -159,20 +157,18 @@ def main(argv=None):
     args = parse_args(argv)
     folder = args.out.parent
     check_output(args.out, "--out", "the weights")
-    outputs = []  # (path, text, what it holds): all made before any is written
     if args.recording is not None:
         check_output(folder / RECORDING_NAME, "--recording", "the page's recording")
         recording = load_recording(args.recording)
         weights, name = final_weights(recording), args.recording.name
         check_page_weights(weights, args.recording)
-        replay = recording_script(recording, name)
-        outputs.append((folder / RECORDING_NAME, replay, f"{len(recording['updates'])} moments of {name}'s training"))
     else:
         weights, name = dense_weights(load_digit_model(args.model), args.model), args.model.name
-    outputs.insert(
-        0,
-        (args.out, weights_script(weights, args.about or name), f"{sum(w.size for w in weights):,} weights of {name}"),
-    )
+    about = f"{sum(w.size for w in weights):,} weights of {name}"
+    outputs = [(args.out, weights_script(weights, args.about or name), about)]  # (path, text, what): all made first
+    if args.recording is not None:
+        moments = f"{len(recording['updates'])} moments of {name}'s training"
+        outputs.append((folder / RECORDING_NAME, recording_script(recording, name), moments))
     if args.sample:
         check_output(folder / SAMPLE_NAME, "--sample", "the sample")
         _, (x_test, y_test) = load_data(args.data, log=silent)

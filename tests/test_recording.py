@@ -1,5 +1,8 @@
 """record.py and mnist_helpers/recording.py: the lesson's training kept at chosen moments, its GIF, its replay file."""
 
+import contextlib
+import io
+
 import numpy as np
 import pytest
 from conftest import ROOT, SMALL_RUN, as_data, assert_clean_failure, clean_env, run_script
@@ -23,9 +26,6 @@ def recorded(digits, tmp_path_factory):
     flags = ["--out", str(folder / "run.npz"), "--gif", str(folder / "run.gif"), *map(str, SMALL_RUN), "--quiet"]
     with mnist_data.given(as_data(digits)):
         lesson = run_lesson(*map(str, SMALL_RUN), "--quiet", "--no-plots")  # the lesson alone, for comparison
-        import contextlib
-        import io
-
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             record.main(flags)

@@ -11,9 +11,10 @@ const PEN_WIDTH = 22;      // pixels on the 280-pixel pad: about 2 pixels once s
 
 // ---- The network, as the post states it -------------------------------------------------------
 
+const bytesOf = (base64) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+
 function decode(array) {
-  const bytes = Uint8Array.from(atob(array.base64), (c) => c.charCodeAt(0));
-  return { shape: array.shape, values: new Float32Array(bytes.buffer) };
+  return { shape: array.shape, values: new Float32Array(bytesOf(array.base64).buffer) };
 }
 
 // What is wrong with weights.js, or null: the checks export_web.py makes before it writes the file.
@@ -99,11 +100,13 @@ const LEARNING_RATE = 0.001;  // RMSprop as Keras sets it when you write optimiz
 const RHO = 0.9;              // how much of the running average of squared gradients each step keeps
 const EPSILON = 1e-7;         // keeps the division finite where a gradient has always been 0
 
+// The loss: categorical cross-entropy, the distance between y' and the one-hot label y.
+const crossEntropy = (probabilities, label) => -Math.log(Math.min(Math.max(probabilities[label], EPSILON), 1 - EPSILON));
+
 // Forward pass, loss and backward pass on a batch of one: the loss, its gradient for each weight, and y'.
 function lossAndGradients(pixels, label) {
   const { hidden, probabilities } = forward(pixels);
-  // The loss: categorical cross-entropy, the distance between y' and the one-hot label y.
-  const loss = -Math.log(Math.min(Math.max(probabilities[label], EPSILON), 1 - EPSILON));
+  const loss = crossEntropy(probabilities, label);
   // The backward pass: the chain rule, from the loss back to the first layer, one line per step.
   const dScores = probabilities.map((p, d) => p - (d === label ? 1 : 0));  // through the cross-entropy and the softmax
   const dW2 = new Float64Array(HIDDEN * 10), dHidden = new Float64Array(HIDDEN);
@@ -692,8 +695,9 @@ function showTeaching() {
   let said = state.seen === null ? "Draw a digit, pick its right label, then press Teach." :
     state.label === null ? "Pick the right label for your drawing, then press Teach." : "";
   if (state.seen !== null && state.label !== null) {
-    const now = lossAndGradients(state.seen, state.label);
-    said = `The loss on this drawing as ${state.label}: ${now.loss.toFixed(4)} (${state.label} at ${percent(now.probabilities[state.label])}).`;
+    const { probabilities } = state.result;  // this drawing's forward pass, made by update(): no backward pass here
+    said = `The loss on this drawing as ${state.label}: ${crossEntropy(probabilities, state.label).toFixed(4)} ` +
+      `(${state.label} at ${percent(probabilities[state.label])}).`;
     if (state.lastTeach && state.lastTeach.label === state.label) {
       const t = state.lastTeach;
       said = `Last step: loss ${t.before.toFixed(4)} \u2192 ${t.after.toFixed(4)}, ${t.label} from ` +
@@ -727,8 +731,8 @@ function teach() {
   // One update: every weight moves in the opposite direction from its gradient.
   rmspropUpdate(before.gradients, Number(rate.value));
   state.updates += 1;
-  const after = lossAndGradients(state.seen, label);
-  state.lastTeach = { label, before: before.loss, after: after.loss, pBefore: before.probabilities[label], pAfter: after.probabilities[label] };
+  const after = forward(state.seen).probabilities;  // the outputs after the step: a forward pass is enough
+  state.lastTeach = { label, before: before.loss, after: crossEntropy(after, label), pBefore: before.probabilities[label], pAfter: after[label] };
   drawWeightPictures();
   showGradients(before.gradients);
   measureSample();
@@ -817,8 +821,7 @@ function showMoment(index) {
   if (replayProblem || index === R.updates.length - 1) {
     resetWeights();
   } else {
-    const bytes = Uint8Array.from(atob(R.moments[index]), (c) => c.charCodeAt(0));
-    const halves = new Uint16Array(bytes.buffer);
+    const halves = new Uint16Array(bytesOf(R.moments[index]).buffer);
     let at = 0;
     weights.forEach(({ values }, k) => {
       for (let i = 0; i < values.length; i++) values[i] = halfToFloat(halves[at + i]);
