@@ -25,7 +25,7 @@ os.environ.setdefault("VECLIB_MAXIMUM_THREADS", "1")
 import numpy as np  # noqa: E402  (after the thread count it reads)
 
 from mnist_helpers.cli import add_quiet_flag, add_training_flags, printer
-from mnist_helpers.lesson_output import Result, show_plan, show_shapes, updates
+from mnist_helpers.lesson_output import Result, plan, show_shapes, updates
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.shapes import network_line
 
@@ -117,7 +117,7 @@ def train(settings, data=None):
     weights = initial_weights(rng, settings.hidden_units)
     log(network_line(28 * 28, [(settings.hidden_units, "relu"), (10, "softmax")], sum(w.size for w in weights)))
     averages = [np.zeros_like(weight) for weight in weights]  # RMSprop's running average of squared gradients
-    show_plan(settings.epochs, settings.batch_size, x_train, len(x_test), "test", log)
+    plan(settings.epochs, settings.batch_size, x_train, len(x_test), "test", log)
     history = {"accuracy": [], "loss": [], "val_accuracy": [], "val_loss": []}
     for epoch in range(1, settings.epochs + 1):
         order = rng.permutation(len(x_train))  # a new shuffled order every epoch, as fit does

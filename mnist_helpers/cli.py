@@ -37,6 +37,11 @@ def batch_size_int(text: str) -> int:
     return value
 
 
+MOST_HIDDEN_UNITS = 4096  # the widest hidden layer a flag or the lesson's constant allows
+hidden_units_int = bounded_int(1, MOST_HIDDEN_UNITS)  # argparse type for --hidden-units
+seed_int = bounded_int(0, 2**32 - 1)  # argparse type for --seed: what NumPy's seed takes
+
+
 def output_file(text: str):
     """argparse type for a file to write: a name ending in / names a folder, not a file."""
     if text.endswith(("/", os.sep)):
@@ -56,7 +61,7 @@ def add_training_flags(
     )
     parser.add_argument(
         "--hidden-units",
-        type=bounded_int(1, 4096),
+        type=hidden_units_int,
         default=hidden_units,
         help=f"hidden neurons (default {hidden_units})",
     )
@@ -70,7 +75,7 @@ def add_data_flag(parser: argparse.ArgumentParser, data=None) -> None:
 
 
 def add_seed_flag(parser: argparse.ArgumentParser, seed: int = SEED) -> None:
-    parser.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=seed, help=f"random seed (default {seed})")
+    parser.add_argument("--seed", type=seed_int, default=seed, help=f"random seed (default {seed})")
 
 
 def add_quiet_flag(parser: argparse.ArgumentParser, what: str = "print only the results") -> None:

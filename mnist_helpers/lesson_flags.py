@@ -2,32 +2,60 @@
 
 The lesson reads its constants directly (``epochs=EPOCHS``); one line after them,
 ``outputs = override(globals())``, lets ``--epochs 2`` replace ``EPOCHS`` and so on, with each
-flag's default and help taken from the constant it replaces. The flags that are not lesson
-constants say what to do after the lesson (save the model, draw the pictures, print less); they
-come back as the result. Output paths are checked here, before any training starts, and the run's
-first line names the backend.
+flag's default and help taken from the constant it replaces. Every constant then goes through one
+check (``check_constant``), the flag's own type, whether a flag set it or the reader edited the
+file. The flags that are not lesson constants say where the data is and what to do after the
+lesson (raw pixels, save the model, draw the pictures, print less); they come back as the result.
+Output paths are checked here, before any training starts, and the run's first line names the
+backend.
 """
 
 import argparse
 import sys
 from pathlib import Path
-from types import SimpleNamespace
+
+import numpy as np
 
 from .backend import describe
-from .cli import add_quiet_flag, add_training_flags
+from .cli import add_quiet_flag, add_training_flags, batch_size_int, hidden_units_int
+from .cli import positive_int, seed_int
+from .errors import UserError
 from .files import check_output, ensure_writable_folder
 from .lesson_output import PICTURES, go_quiet
 from .model_file import keras_file
 
 PLOTS = "plots"  # where the pictures of a run go
-CONSTANTS = {  # flag destination: the lesson's constant it replaces
-    "epochs": "EPOCHS",
-    "batch_size": "BATCH_SIZE",
-    "hidden_units": "HIDDEN_UNITS",
-    "validation": "VALIDATION",
-    "seed": "SEED",
-    "data": "DATA",
+VALIDATIONS = ("test", "split")
+
+
+def validation_choice(text: str) -> str:
+    """VALIDATION's check: "test" or "split" (the flag says so by its choices: argparse would check a
+    word's default with its type, before the lesson's own check can name the line)."""
+    if text not in VALIDATIONS:
+        raise argparse.ArgumentTypeError(f"must be {' or '.join(map(repr, VALIDATIONS))}, got {text!r}")
+    return text
+
+
+CONSTANTS = {  # the lesson's constant: (its flag's destination, the flag's type, which checks a value)
+    "EPOCHS": ("epochs", positive_int),
+    "BATCH_SIZE": ("batch_size", batch_size_int),
+    "HIDDEN_UNITS": ("hidden_units", hidden_units_int),
+    "VALIDATION": ("validation", validation_choice),
+    "SEED": ("seed", seed_int),
 }
+
+
+def check_constant(name: str, value, where: str = "mnist_learn.py"):
+    """``value`` if the lesson's constant ``name`` may hold it (the check its flag makes), else a UserError
+    naming the line to edit. A whole number must be an int (not 5.0, not True), a word a str."""
+    kind = str if name == "VALIDATION" else int
+    try:
+        if type(value) is not kind and not (kind is int and isinstance(value, np.integer)):
+            raise argparse.ArgumentTypeError(f"must be {'a word' if kind is str else 'a whole number'}")
+        return CONSTANTS[name][1](str(value))
+    except argparse.ArgumentTypeError as error:
+        message = str(error).split(", got ")[0]
+        raise UserError(f"{name} = {value!r} in {where}: {name} {message}; edit that line.")
 
 
 def parser_for(lesson: dict) -> argparse.ArgumentParser:
@@ -43,14 +71,15 @@ def parser_for(lesson: dict) -> argparse.ArgumentParser:
         batch_size=lesson["BATCH_SIZE"],
         hidden_units=lesson["HIDDEN_UNITS"],
         seed=lesson["SEED"],
-        data=lesson["DATA"],
     )
     validation = lesson["VALIDATION"]
     parser.add_argument(
-        "--validation", choices=("test", "split"), default=validation, help=f"validation data (default {validation})"
+        "--validation", choices=VALIDATIONS, default=validation, help=f"validation data (default {validation})"
     )
     parser.add_argument(
-        "--raw-pixels", action="store_true", help="SCALE_PIXELS = False: train on raw 0-255 pixels, to see what it buys"
+        "--raw-pixels",
+        action="store_true",
+        help="train on raw 0-255 pixels, as deleting the two normalize lines does, to see what scaling buys",
     )
     parser.add_argument("--save-model", type=keras_file, metavar="PATH", help="save the trained model (a .keras file)")
     parser.add_argument(
@@ -61,18 +90,29 @@ def parser_for(lesson: dict) -> argparse.ArgumentParser:
     return parser
 
 
-def override(lesson: dict, argv=None) -> SimpleNamespace:
-    """Replace the lesson's constants with the flags given (``sys.argv`` by default); return the rest."""
-    flags = parser_for(lesson).parse_args(sys.argv[1:] if argv is None else argv)
-    for flag, constant in CONSTANTS.items():
-        lesson[constant] = getattr(flags, flag)
-    if flags.raw_pixels:
-        lesson["SCALE_PIXELS"] = False
+class Outputs(argparse.Namespace):
+    """The flags that are not lesson constants: where the data is and what to do after the lesson."""
+
+    def pixels(self, x_train, x_test):
+        """The lesson's arrays after step 4; with --raw-pixels, the 0-255 uint8 pixels it scaled, exactly as
+        loaded (k / 255 * 255 rounds back to k in float32), as if its two lines had been deleted."""
+        if not self.raw_pixels or x_train.dtype == np.uint8:
+            return x_train, x_test
+        return tuple(np.rint(x * 255).astype(np.uint8) for x in (x_train, x_test))
+
+
+def override(lesson: dict, argv=None) -> Outputs:
+    """Replace the lesson's constants with the flags given (``sys.argv`` by default), check each; return the rest."""
+    flags = parser_for(lesson).parse_args(sys.argv[1:] if argv is None else argv, namespace=Outputs())
+    where = Path(lesson.get("__file__", "mnist_learn.py")).name
+    for constant, (flag, _) in CONSTANTS.items():
+        lesson[constant] = check_constant(constant, getattr(flags, flag), where)
+        delattr(flags, flag)
     check_outputs(flags)
     if flags.quiet:
         go_quiet()  # only the results from here on
     print(describe())  # "Keras 3.15.1 on TensorFlow 2.21.0."
-    return SimpleNamespace(save_model=flags.save_model, plots=flags.plots, no_plots=flags.no_plots, data=flags.data)
+    return flags
 
 
 def check_outputs(flags) -> None:

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 from .errors import UserError
 from .files import said
-from .mnist_data import load_data
-from .shapes import shape_table
+from .shapes import check_fit_inputs, shape_table
 
 PICTURES = ("learning_curves.png", "confusion_matrix.png", "mistakes.png", "hidden_units.png")  # a run's pictures
 RAW_PIXELS_NOTE = (
@@ -56,42 +55,58 @@ def tell(*lines, **options) -> None:
     print(*lines, file=getattr(sys.stdout, "results", sys.stdout), **options)
 
 
-def show_shapes(title: str, x_train, y_test, log=print) -> None:
-    """The post's print(x_train.ndim), print(x_train.shape) ... checks, as one table."""
-    log(title)
-    log(shape_table({"x_train": x_train, "x_train[0]": x_train[0], "y_test": y_test, "y_test[0]": y_test[0]}))
-
-
 def updates(epochs: int, batch_size: int, train_count: int) -> int:
     """Gradient updates a fit makes: one per batch, ceil(train_count / batch_size) batches an epoch."""
     return epochs * math.ceil(train_count / batch_size)
 
 
-def show_plan(epochs: int, batch_size: int, x_train, validation_count: int, validation: str, log=print) -> None:
-    """Say what fit is about to do, in the post's terms."""
-    train_count = len(x_train)
+def show_shapes(title: str, x_train, y_test, log=print) -> None:
+    """The post's print(x_train.ndim), print(x_train.shape) ... checks, as one table (mnist_by_hand.py's)."""
+    log(title)
+    log(shape_table({"x_train": x_train, "x_train[0]": x_train[0], "y_test": y_test, "y_test[0]": y_test[0]}))
+
+
+def show_plan(lesson: dict) -> None:
+    """Before the lesson's fit: every array it hands Keras checked against its model (a missing line said
+    in one sentence, not a traceback an epoch later), then what fit is about to do."""
+    train_count, validation_count = len(lesson["x_train"]), len(lesson["x_val"])
     if validation_count == 0:
         raise UserError(
-            f"--validation split holds out a tenth of the training images, and {train_count} leave none to "
-            "validate on; use --validation test, or data with at least 10 training images."
+            f'VALIDATION = "split" holds out a tenth of the training images, and {train_count} leave none to '
+            'validate on; use VALIDATION = "test" (--validation test), or data with at least 10 training images.'
         )
+    for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
+        check_fit_inputs(lesson["model"], lesson[x], lesson[y], x, y)
+    plan(lesson["EPOCHS"], lesson["BATCH_SIZE"], lesson["x_train"], validation_count, lesson["VALIDATION"])
+
+
+def plan(epochs: int, batch_size: int, x_train, validation_count: int, validation: str, log=print) -> None:
+    """Say what fit is about to do, in the post's terms."""
+    train_count = len(x_train)
     if batch_size >= train_count:
         log(f"A batch of {batch_size:,} holds every training image: one update per epoch.")
     batches = math.ceil(train_count / batch_size)
     log(
         f"Training on {train_count:,} images, validating on {validation_count:,} ({validation} set): "
-        f"{epochs} epoch{'s' * (epochs != 1)} × {batches:,} batches of {batch_size} "
-        f"= {updates(epochs, batch_size, train_count):,} gradient updates."
+        f"{plural(epochs, 'epoch')} × {plural(batches, 'batch', 'batches')} of {batch_size:,} "
+        f"= {plural(updates(epochs, batch_size, train_count), 'gradient update')}."
     )
     if x_train.size and x_train.max() > 1:
         log(RAW_PIXELS_NOTE)
 
 
-def show_results(test_loss: float, test_accuracy: float, history: dict) -> None:
-    """The test figures, always; then what they mean, unless --quiet."""
-    tell(f"test loss: {test_loss:.4f}")
-    tell(f"test accuracy: {test_accuracy:.4f}")
-    print(f"  = {test_accuracy:.2%} of the test digits read right.")
+def plural(count: int, noun: str, nouns: str = "") -> str:
+    """'1 epoch', '5 epochs', '1 batch', '469 batches' (``nouns``: the plural, when not ``noun`` + s)."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def show_results(test_loss: float, test_accuracy: float, history: dict, count: int) -> None:
+    """The test figures: under --quiet the two lines alone, else what they mean."""
+    if isinstance(sys.stdout, _Quiet):
+        tell(f"test loss: {test_loss:.4f}")
+        tell(f"test accuracy: {test_accuracy:.4f}")
+        return
+    print(f"  = {test_accuracy:.2%} of the {count:,} test digits read right; test loss {test_loss:.4f}.")
     print(training_figure_note(history))
 
 
@@ -104,30 +119,28 @@ def training_figure_note(history: dict) -> str:
     )
 
 
-def save_outputs(outputs, model, history: dict, scaled: bool) -> None:
-    """What the flags ask for after the lesson: the model (--save-model) and the pictures (unless --no-plots)."""
+def save_outputs(outputs, lesson: dict) -> None:
+    """After the lesson: what its figures mean, then what the flags ask for: the model (--save-model) and
+    the pictures (unless --no-plots)."""
     from .model_file import save_model
 
+    model, history = lesson["model"], lesson["history"].history
+    show_results(lesson["test_loss"], lesson["test_acc"], history, len(lesson["x_test"]))
     if outputs.save_model:
         replaced = save_model(model, outputs.save_model)
         tell(f"Saved the trained model to {said(outputs.save_model, replaced)}.")
     if not outputs.no_plots:
         tell("Drawing the pictures...", flush=True)
-        drawn = draw_pictures(outputs, model, history, scaled)
+        drawn = draw_pictures(outputs.plots, model, history, lesson["x_test"], lesson["y_test"])
         tell(f"Pictures in {outputs.plots}/: {', '.join(said(path.name, replaced) for path, replaced in drawn)}")
 
 
-def draw_pictures(outputs, model, history: dict, scaled: bool) -> list:  # [(path, replaced a file)]
-    """The four pictures of a run. The test images are read again here rather than kept from the start:
-    holding the loaded data through training would keep 47 MB of training images alive during fit."""
-    from .cli import silent
+def draw_pictures(folder, model, history: dict, x_test, y_test) -> list:  # [(path, replaced a file)]
+    """The four pictures of a run, of the lesson's own test arrays as it evaluated them."""
     from .plotting import save_training_pictures  # Matplotlib loads only here
 
-    _, (x_test, y_test) = load_data(outputs.data, log=silent)
-    pixels = x_test.reshape(len(x_test), 28 * 28).astype("float32")
-    if scaled:
-        pixels /= 255  # as the lesson's step 4
-    probabilities = model.predict(pixels, verbose=0)
+    probabilities = model.predict(x_test, verbose=0)
     kernel = model.layers[0].get_weights()[0]
-    paths = [outputs.plots / name for name in PICTURES]
-    return list(zip(paths, save_training_pictures(paths, history, x_test, y_test, probabilities, kernel)))
+    paths = [folder / name for name in PICTURES]
+    labels = y_test.argmax(axis=1)
+    return list(zip(paths, save_training_pictures(paths, history, x_test, labels, probabilities, kernel)))

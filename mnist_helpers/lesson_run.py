@@ -48,23 +48,24 @@ def explain(error: BaseException, lesson: dict):
     return None
 
 
-def run_lesson(*args, data=None) -> dict:
+def run_lesson(*args, data=None, lesson_file=LESSON) -> dict:
     """Run mnist_learn.py in this process with these flags and return what it leaves (its globals).
 
-    ``data`` (as load_data returns it) replaces reading MNIST's files. An error the user could cause
-    is raised as the UserError that ``python mnist_learn.py`` would print."""
+    ``data`` (as load_data returns it) replaces reading MNIST's files; ``lesson_file`` is another copy
+    of the lesson (a reader's edit of it). An error the user could cause is raised as the UserError
+    that ``python mnist_learn.py`` would print."""
     from . import keras_setup
 
     keras_setup.import_keras_quietly()  # the backend chosen as the script chooses it, before Keras loads
     import keras
 
     keras.backend.clear_session()  # the previous run's model and graphs go
-    lesson = {"__name__": "mnist_learn", "__file__": str(LESSON)}  # not "__main__": begin installs nothing
-    argv, sys.argv = sys.argv, [str(LESSON), *map(str, args)]
+    lesson = {"__name__": "mnist_learn", "__file__": str(lesson_file)}  # not "__main__": begin installs nothing
+    argv, sys.argv = sys.argv, [str(lesson_file), *map(str, args)]
     stdout = sys.stdout  # --quiet replaces it for the run
     try:
         with mnist_data.given(data):
-            exec(compile(LESSON.read_text(encoding="utf-8"), str(LESSON), "exec"), lesson)
+            exec(compile(Path(lesson_file).read_text(encoding="utf-8"), str(lesson_file), "exec"), lesson)
     except Exception as error:
         explained = explain(error, lesson)
         if explained is None or explained is error:
@@ -75,16 +76,30 @@ def run_lesson(*args, data=None) -> dict:
     return lesson
 
 
-def constants() -> dict:
-    """The lesson's constants as the file sets them (EPOCHS = 5 ...), read without running it."""
-    import ast
+CONSTANTS_CELL = '# %% tags=["constants"]'
 
-    tree = ast.parse(LESSON.read_text(encoding="utf-8"))
-    return {
-        node.targets[0].id: ast.literal_eval(node.value)
-        for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id.isupper()
-    }
+
+def constants(lesson_file=LESSON) -> dict:
+    """The lesson's constants as the file sets them (EPOCHS = 5 ...), read as Python reads them (its
+    constants cell run alone, so ``EPOCHS = 2 * 1`` is 2) and checked as the flags are."""
+    from .lesson_flags import CONSTANTS, check_constant
+
+    lesson_file = Path(lesson_file)
+    text = lesson_file.read_text(encoding="utf-8")
+    if CONSTANTS_CELL not in text:
+        raise UserError(f"{lesson_file.name} has no cell {CONSTANTS_CELL!r} above its constants; put that line back.")
+    cell = text.split(CONSTANTS_CELL, 1)[1].split("\n# %%", 1)[0]
+    found = {}
+    try:
+        exec(compile(cell, str(lesson_file), "exec"), {}, found)
+    except Exception as error:
+        raise UserError(
+            f"The constants of {lesson_file.name} do not run ({type(error).__name__}: {error}); fix that cell."
+        )
+    missing = [name for name in CONSTANTS if name not in found]
+    if missing:
+        raise UserError(f"{lesson_file.name} sets no {', '.join(missing)} in its constants cell; put the line back.")
+    return {name: check_constant(name, found[name], lesson_file.name) for name in CONSTANTS}
 
 
 def result(lesson: dict) -> Result:

@@ -64,6 +64,18 @@ def load_data(path=None, log=print):
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
+class Loader:
+    """What mnist_learn.py calls ``mnist`` on the command line, in place of ``keras.datasets.mnist``: its
+    ``load_data()`` is ``load_data(path)``, so the post's load line reads --data, $MNIST_DATA, Keras' cache
+    or Keras' download, checked, and says which."""
+
+    def __init__(self, path=None):
+        self.path = path
+
+    def load_data(self):
+        return load_data(self.path)
+
+
 @contextlib.contextmanager
 def given(data):
     """Inside the block, load_data returns ``data`` (as load_data returns it) and reads no file: the

@@ -13,16 +13,15 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-matplotlib.rcParams.update(
-    {
-        "figure.dpi": 100,
-        "savefig.dpi": 100,
-        "font.size": 10,
-        "axes.titlesize": 10,
-        "figure.titlesize": 13,
-        "figure.titleweight": "bold",
-    }
-)
+STYLE = {  # every picture's look, the notebook's too
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "figure.titlesize": 13,
+    "figure.titleweight": "bold",
+}
+matplotlib.rcParams.update(STYLE)
 
 import matplotlib.pyplot as plt  # noqa: E402  (after the style is set)
 import matplotlib.ticker  # noqa: E402

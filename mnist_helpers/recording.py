@@ -35,7 +35,8 @@ def moments(updates_per_epoch: int, epochs: int) -> list[int]:
 
 def record_fit(lesson: dict) -> dict:
     """The lesson's fit again, from its seed, keeping the weights at ``moments``: the recording, as a dict
-    of arrays (``save`` writes it). ``lesson`` is what run_lesson leaves."""
+    of arrays (``save`` writes it). ``lesson`` is the lesson's namespace: the notebook's globals(), or
+    what run_lesson leaves."""
     import keras
 
     class Recorder(keras.callbacks.Callback):

@@ -6,13 +6,20 @@
 mnist_learn.py is a script in jupytext's percent format: each ``# %%`` line starts a cell, and the
 lesson's cells carry a tag naming their step (``load``, ``reshape`` ... ``evaluate``). jupytext
 reads it as a notebook. notebook/mnist_learn.md (jupytext's Markdown format) holds the notebook's
-words and its own cells (the post's print checks, the first fit that fails, the pictures); an empty
-code cell there marked ``lesson="load"`` stands for the lesson's cell of that tag. Cells tagged
-``script-only`` (the docstring, the flags, saving) are the command line's and stay out. Every
-other cell of the lesson must be placed exactly once, or the build stops.
+words and its own cells (the first fit that fails, the pictures); an empty code cell there marked
+``lesson="load"`` stands for the lesson's cell of that tag. Cells tagged ``script-only`` (the
+docstring, the flags, the offline data, saving) are the command line's and stay out. Every other
+cell of the lesson must be placed exactly once, or the build stops.
+
+A cell marked ``source="learning_curves_figure"`` gets, above its own lines, the source of those
+definitions (functions and constants, by name) from the modules that draw the script's pictures
+and record its fit: the notebook shows the very code the script runs, and imports nothing of the
+project, so it runs alone (Colab, Kaggle). Those definitions may use only NumPy, Matplotlib, Pillow
+and Keras, which the cell imports itself.
 """
 
 import argparse
+import ast
 import sys
 from pathlib import Path
 
@@ -24,6 +31,8 @@ SOURCE = ROOT / "notebook" / "mnist_learn.md"
 LESSON = ROOT / "mnist_learn.py"
 NOTEBOOK = ROOT / "mnist_learn.ipynb"
 SCRIPT_ONLY = "script-only"
+# Where the notebook's picture and recording cells take their code from: the modules the script draws with.
+DRAWING_MODULES = [ROOT / "mnist_helpers" / name for name in ("plotting.py", "recording.py", "contributions.py")]
 
 
 def lesson_cells() -> dict:
@@ -39,11 +48,50 @@ def lesson_cells() -> dict:
     return cells
 
 
+def definitions() -> dict:
+    """Each top-level function, class and constant of DRAWING_MODULES by name: its source lines, as written."""
+    found = {}
+    for module in DRAWING_MODULES:
+        text = module.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        for node in ast.parse(text).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names = [node.name]
+            elif isinstance(node, ast.Assign):
+                targets = [getattr(target, "elts", [target]) for target in node.targets]  # RED, BLUE = ...
+                names = [name.id for names in targets for name in names if isinstance(name, ast.Name)]
+            else:
+                continue
+            for name in names:
+                if name in found:
+                    raise ValueError(f"{name} is defined in two of the drawing modules; the notebook takes one")
+                found[name] = "\n".join(lines[node.lineno - 1 : node.end_lineno])
+    return found
+
+
+DEFINES = ("def ", "class ")
+
+
+def with_sources(cell, sources: dict) -> None:
+    """Put the source of the definitions a cell names (``source="a b"``) above its own lines."""
+    names = cell.metadata.pop("source", "").split()
+    missing = [name for name in names if name not in sources]
+    if missing:
+        raise ValueError(f"{SOURCE.name} names {missing}, which no drawing module defines")
+    if names:
+        shown = list(dict.fromkeys(sources[name] for name in names))  # RED and BLUE: their one line, once
+        text = shown[0]
+        for before, block in zip(shown, shown[1:]):  # constants one to a line, two blank lines around a def
+            text += ("\n" if not before.startswith(DEFINES) and not block.startswith(DEFINES) else "\n\n\n") + block
+        cell.source = text + "\n\n\n" + cell.source
+
+
 def build() -> nbformat.NotebookNode:
     lesson = lesson_cells()
     notebook = jupytext.read(SOURCE, fmt="md")
-    placed = []
+    placed, sources = [], definitions()
     for cell in notebook.cells:
+        with_sources(cell, sources)
         name = cell.metadata.pop("lesson", None)
         if name is not None:
             cell.source = lesson[name]

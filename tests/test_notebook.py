@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from PIL import Image
-from conftest import ROOT, as_data, draw_digits, progress_counts, train_here, write_idx_folder
+from conftest import ROOT, as_data, draw_digits, offline_env, progress_counts, train_here, write_idx_folder
 
 sys.path.insert(0, str(ROOT / "notebook"))
 import build  # noqa: E402  (notebook/build.py)
@@ -57,54 +57,145 @@ def test_a_lesson_cell_left_out_stops_the_build(tmp_path, monkeypatch):
 
 NOTEBOOK_TRAIN_COUNT = 640  # 20 batches of 32, as MNIST's 60,000 are 1,875: Keras then names the batch in its error
 
+# The test double for Keras' download (no internet in CI): an IPython start-up file in the kernel that,
+# once the notebook has imported Keras, makes keras.datasets.mnist.load_data read the four gzipped IDX
+# files in MNIST_DATA. It cannot see the project either: it reads the files itself.
+OFFLINE_MNIST = """
+import gzip, os, sys
+import numpy as np
 
-def test_it_runs_offline_and_prints_the_scripts_figures(digits, tmp_path, monkeypatch):
-    """The notebook on synthetic digits (a folder as MNIST ships it) prints what mnist_learn.py prints on
-    the same digits, run in this process with its defaults."""
+def _idx(name, offset):
+    with gzip.open(os.path.join(os.environ["MNIST_DATA"], name + ".gz")) as file:
+        return np.frombuffer(file.read(), dtype=np.uint8, offset=offset)
+
+def _load_data(path="mnist.npz"):
+    x_train, x_test = (_idx(name, 16).reshape(-1, 28, 28) for name in ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte"))
+    return (x_train, _idx("train-labels-idx1-ubyte", 8)), (x_test, _idx("t10k-labels-idx1-ubyte", 8))
+
+def _stand_in(*_):
+    if "keras.datasets.mnist" in sys.modules:
+        sys.modules["keras.datasets.mnist"].load_data = _load_data
+
+get_ipython().events.register("pre_run_cell", _stand_in)
+"""
+EXPLAINED_STARTUP_LINES = (
+    "oneDNN custom operations are on",
+    "Could not find cuda drivers",
+    "All log messages before absl",
+)
+
+
+def run_alone(tmp_path, arrays, monkeypatch, cells=None):
+    """The committed notebook copied alone into an empty folder and run top to bottom in a kernel that
+    cannot import the project, its data given through the stand-in for Keras' download; then one cell
+    more, which says whether the kernel could have imported mnist_helpers."""
     import nbclient
+    import nbformat
 
-    notebook = build.build()
-    client = nbclient.NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+    folder = tmp_path / "alone"
+    folder.mkdir()
+    (folder / "mnist_learn.ipynb").write_bytes((ROOT / "mnist_learn.ipynb").read_bytes())
+    notebook = nbformat.read(folder / "mnist_learn.ipynb", as_version=4)
+    notebook.cells = notebook.cells[:cells]
+    notebook.cells.append(
+        nbformat.v4.new_code_cell('print("sees the project:", importlib.util.find_spec("mnist_helpers") is not None)')
     )
+    startup = tmp_path / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    if arrays is not None:
+        (startup / "00-offline-mnist.py").write_text(OFFLINE_MNIST)
+        monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", arrays)))
+    for name in ("PYTHONPATH", "MPLBACKEND", "TF_CPP_MIN_LOG_LEVEL"):  # as in Jupyter: no project path, pictures inline
+        monkeypatch.delenv(name, raising=False)
+    client = nbclient.NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    )
+    client.allow_errors = cells is not None
+    client.execute()
+    assert sorted(path.name for path in folder.iterdir()) == ["mnist_learn.ipynb"]  # nothing written beside it
+    return notebook
+
+
+def test_it_runs_alone_and_prints_the_scripts_figures(digits, tmp_path, monkeypatch):
+    """Copied alone into an empty folder, in a kernel that cannot import mnist_helpers, the notebook runs
+    top to bottom, fails only where it means to, and prints what mnist_learn.py prints on the same digits,
+    run in this process with its defaults; its pictures and its animation are drawn inline."""
     x_train, y_train = draw_digits(NOTEBOOK_TRAIN_COUNT, seed=1)
     arrays = dict(digits, x_train=x_train, y_train=y_train)
-    monkeypatch.setenv(
-        "MNIST_DATA", str(write_idx_folder(tmp_path, arrays))
-    )  # the kernel inherits this process's environment
-    monkeypatch.delenv("MPLBACKEND", raising=False)  # as in Jupyter: pictures inline
-    client.execute()
+    notebook = run_alone(tmp_path, arrays, monkeypatch)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     errors = [
-        (cell.source, output.get("ename"))
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.outputs
-        if output.output_type == "error"
+        (cell.source, output.get("ename")) for cell in code for output in cell.outputs if output.output_type == "error"
     ]
     assert [name for _, name in errors] == ["ValueError"] and "first_try.fit(" in errors[0][0]
+    printed = "".join(output.get("text", "") for cell in code for output in cell.outputs)
+    assert printed.endswith("sees the project: False\n")
     # The words before the failing cell quote the line of the error that says what is wrong.
     failing = next(i for i, cell in enumerate(notebook.cells) if "raises-exception" in cell.metadata.get("tags", []))
     quoted = re.search(r"`(Expected shape[^`]*)`", " ".join(notebook.cells[failing - 1].source.split())).group(1)
     error = next(output for output in notebook.cells[failing].outputs if output.output_type == "error")
     assert quoted in re.sub(r"\x1b\[[0-9;]*m", "", error["evalue"]), error["evalue"]
-    streams = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
-    assert [output["text"] for output in streams if output.get("name") == "stderr"] == []  # no start-up noise
-    printed = "".join(output.get("text", "") for output in streams)
+    # TensorFlow's start-up: only the lines the words above the first cell explain, and only there.
+    stderr = [
+        (i, line)
+        for i, cell in enumerate(code)
+        for output in cell.outputs
+        if output.get("name") == "stderr"
+        for line in output["text"].splitlines()
+    ]
+    imports = next(i for i, cell in enumerate(code) if "from keras.datasets import mnist" in cell.source)
+    assert all(i == imports and any(kind in line for kind in EXPLAINED_STARTUP_LINES) for i, line in stderr), stderr
+    explained = " ".join(" ".join(cell.source.split()) for cell in notebook.cells[:3] if cell.cell_type == "markdown")
+    assert all(kind in explained for kind in EXPLAINED_STARTUP_LINES)
     assert all(done <= total for done, total in progress_counts(printed))
     lesson = train_here("--quiet", data=as_data(arrays))
-    assert f"test loss: {lesson.test_loss:.4f}\ntest accuracy: {lesson.test_accuracy:.4f}" in printed
-    assert re.search(
-        rf"x_train\s+2\s+\({NOTEBOOK_TRAIN_COUNT}, 784\)\s+float32\s+0 to 1", printed
-    )  # after the normalize lines
-    pictures = [
-        output for cell in notebook.cells for output in cell.get("outputs", []) if "image/png" in output.get("data", {})
-    ]
-    assert len(pictures) == 4
-    animations = [
-        output for cell in notebook.cells for output in cell.get("outputs", []) if "image/gif" in output.get("data", {})
-    ]
+    assert f"test accuracy: {lesson.test_accuracy}\n" in printed  # as the script computed it, in this session
+    assert "float32 0.0 1.0\n" in printed  # after the normalize lines
+    outputs = [output for cell in code for output in cell.outputs]
+    assert len([output for output in outputs if "image/png" in output.get("data", {})]) == 4
+    animations = [output for output in outputs if "image/gif" in output.get("data", {})]
     assert len(animations) == 1  # the hidden units forming, inline
     frames = Image.open(io.BytesIO(base64.b64decode(animations[0]["data"]["image/gif"])))
     lesson = constants()
     per_epoch = -(-NOTEBOOK_TRAIN_COUNT // lesson["BATCH_SIZE"])
     assert frames.n_frames == len(recording.moments(per_epoch, lesson["EPOCHS"]))
+
+
+def test_offline_its_load_cell_fails_with_keras_own_error_and_says_where_mnist_npz_goes(tmp_path, monkeypatch):
+    """No internet and no MNIST in Keras' cache: the first error is the load cell's, Keras' own (no
+    ImportError anywhere), and the words above that cell say where to put mnist.npz."""
+    for name, value in offline_env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MNIST_DATA", raising=False)
+    notebook = build.build()
+    load = next(i for i, cell in enumerate(notebook.cells) if "mnist.load_data()" in cell.source)
+    ran = run_alone(tmp_path, None, monkeypatch, cells=load + 1)
+    errors = [
+        (i, output)
+        for i, cell in enumerate(ran.cells)
+        for output in cell.get("outputs", [])
+        if output.output_type == "error"
+    ]
+    assert [i for i, _ in errors] == [load], errors
+    assert "mnist.npz" in errors[0][1]["evalue"]  # Keras' get_file names what it could not fetch
+    assert "ImportError" not in errors[0][1]["ename"] and "ModuleNotFoundError" not in errors[0][1]["ename"]
+    words = " ".join(notebook.cells[load - 1].source.split())
+    assert "put `mnist.npz` in Keras' cache, `~/.keras/datasets/`" in words
+
+
+def test_its_picture_cells_are_the_scripts_drawing_code():
+    """The picture and recording cells hold the functions the script draws and records with, as written."""
+    import inspect
+
+    from mnist_helpers import plotting
+
+    code = "\n".join(cell.source for cell in build.build().cells if cell.cell_type == "code")
+    for function in (
+        plotting.confusion_figure,
+        plotting.hidden_units_figure,
+        recording.record_fit,
+        recording.animation,
+    ):
+        assert inspect.getsource(function) in code
+    assert "mnist_helpers" not in code and "import mnist_helpers" not in code
