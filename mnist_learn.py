@@ -42,7 +42,7 @@ outputs = override(globals())
 # Offline: mnist.load_data() reads --data or $MNIST_DATA, else Keras' cache or download, checked (mnist_helpers/mnist_data.py).
 from mnist_helpers.mnist_data import Loader
 
-mnist = Loader(outputs.data)
+mnist = Loader(outputs.data)  # noqa: F811  (in place of Keras' own mnist above)
 
 # %% tags=["load"]
 # 1. Load: uint8 images (samples, 28, 28) and their labels 0-9.
