@@ -52,6 +52,23 @@ def start(name: str, explain=None) -> None:
     import atexit  # here, not above: the handlers come first, and this module imports little before them
 
     atexit.register(_flush_at_exit)
+    _started.append(True)
+
+
+def finish(code: int = 0) -> None:
+    """End a run that is done, with ``code``: the exit handlers run, then the process ends at once. The
+    teardown Python would do after them (freeing every module one by one: 0.45 s once TensorFlow is
+    loaded, on a run of 10 s) is left to the operating system, which frees it all at once. Only in a
+    process that ``start`` set up; elsewhere (a test, a notebook) it does nothing."""
+    if not _started:
+        return
+    import atexit
+
+    atexit._run_exitfuncs()  # the handlers Python would run now (Keras', absl's, ours), in their order
+    _end_now(code)
+
+
+_started = []  # [True] once start() has installed the handlers in this process
 
 
 def run(main, argv=None) -> None:
@@ -67,6 +84,7 @@ def run(main, argv=None) -> None:
             raise
         report(explained)
         code = explained.exit_code
+    finish(code or 0)
     sys.exit(code or 0)
 
 
@@ -195,8 +213,8 @@ def _top_level(error, traceback, explain) -> None:
 
 def _end_now(code: int) -> None:
     """Exit with ``code`` from a signal handler or sys.excepthook, where sys.exit cannot set it."""
-    _flush(sys.stdout)
-    _flush(sys.stderr)
+    for stream in (sys.stdout, sys.__stdout__, sys.stderr, sys.__stderr__):  # __stdout__: behind --quiet's
+        _flush(stream)
     os._exit(code)
 
 

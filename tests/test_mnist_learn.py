@@ -311,6 +311,15 @@ def test_output_names_taken_by_folders_fail_before_training(idx_folder, tmp_path
     assert "Data:" not in capsys.readouterr().out
 
 
+def test_a_quiet_run_ends_at_once_with_its_results(idx_folder, tmp_path):
+    """`python mnist_learn.py --quiet` into a file: the two result lines reach it, although the run skips
+    Python's teardown at its end (lifecycle.finish), and it exits 0."""
+    result = run_script("mnist_learn.py", "--quiet", "--epochs", 1, "--no-plots", "--data", idx_folder, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"test loss: \d+\.\d{4}\ntest accuracy: 0\.\d{4}\n", result.stdout), result.stdout
+    assert result.stderr == ""
+
+
 def start(*args, cwd):
     return subprocess.Popen(
         [sys.executable, str(ROOT / "mnist_learn.py"), *map(str, args)],

@@ -114,11 +114,21 @@ def test_experiment_bars_show_error_from_zero_on_one_scale():
     assert "error" in full.axes[0].get_ylabel()
 
 
-def test_training_run_writes_four_pictures(idx_folder, tmp_path, capsys):
-    run_lesson("--data", idx_folder, "--epochs", "1", "--quiet", "--plots", tmp_path / "p")
+def test_training_run_writes_four_pictures(idx_folder, tmp_path, capsys, monkeypatch):
+    """The four pictures, of the network's answers as model.predict gives them: the confusion matrix's
+    diagonal is the test accuracy the run printed."""
+    drawn = []
+    save = plotting.save_training_pictures
+    monkeypatch.setattr(plotting, "save_training_pictures", lambda *args: drawn.append(args) or save(*args))
+    lesson = run_lesson("--data", idx_folder, "--epochs", "1", "--quiet", "--plots", tmp_path / "p")
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == sorted(PICTURES)
     out = capsys.readouterr().out
     assert out.index("Drawing the pictures...") < out.index(f"Pictures in {tmp_path / 'p'}/")
+    _, _, _, labels, probabilities, _ = drawn[0]
+    predicted = lesson["model"].predict(lesson["x_test"], verbose=0)
+    assert np.array_equal(probabilities.argmax(axis=1), predicted.argmax(axis=1))
+    np.testing.assert_allclose(probabilities, predicted, rtol=0, atol=1e-6)
+    assert abs((probabilities.argmax(axis=1) == labels).mean() - lesson["test_acc"]) < 1e-6
 
 
 @pytest.fixture
