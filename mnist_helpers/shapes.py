@@ -1,4 +1,4 @@
-"""The post's shape facts (ndim, shape) as a table, the network as built, and the shape check before ``fit``."""
+"""The post's shape facts (ndim, shape) as a table, the network in one line, and the shape check before ``fit``."""
 
 import numpy as np
 
@@ -19,12 +19,6 @@ def shape_table(arrays: dict) -> str:
 
 def _number(value) -> str:
     return f"{value:g}" if isinstance(value, np.floating) else str(value)
-
-
-def network_summary(model) -> str:
-    """'Network: 784 inputs → Dense(32, relu) → Dense(10, softmax), 25,450 weights', read off a Keras model."""
-    layers = [(layer.units, layer.activation.__name__) for layer in model.layers]
-    return network_line(model.input_shape[-1], layers, model.count_params())
 
 
 def network_line(inputs: int, layers: list, weights: int) -> str:
