@@ -14,6 +14,8 @@ lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here 
 
 
 import argparse
+import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,13 +28,14 @@ from mnist_helpers.lifecycle import report
 from mnist_helpers.contributions import network_weights, pixel_contributions
 from mnist_helpers.digit_image import open_image, preview, to_mnist_digit
 from mnist_helpers.errors import UserError
-from mnist_helpers.files import check_output, ensure_writable_folder, said
+from mnist_helpers.files import Plan, ensure_writable_folder, said
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.model_file import check_model_file, keras_file, load_digit_model
 
 MODEL = "mnist_model.keras"  # where mnist_learn.py --save-model puts it in the examples
 TOP = 3  # how many guesses to print per image, best first
 SEEN = "seen"  # --show's own folder: its pictures never share a name with a file of yours
+MARK = "mnist-learn predict.py --show"  # in each picture's PNG: the only files a picture may replace
 
 
 @dataclass
@@ -52,14 +55,27 @@ def guesses(probabilities, top: int = TOP) -> str:
     return ", ".join(f"{digit} ({probabilities[digit]:.1%})" for digit in best)
 
 
-def picture_path(reading: Reading, folder: Path, taken: set) -> Path:
-    """Where --show draws ``reading``: photo.jpg → FOLDER/photo.png; a second photo.jpg of this run
-    (from another folder) → photo_2.png, and so on."""
+def picture_path(reading: Reading, folder: Path, plan: Plan) -> Path:
+    """Where --show draws ``reading``: photo.jpg → FOLDER/photo.png, or photo_2.png and so on where that
+    name is one of this run's images or pictures, or a file that is not a picture of predict.py's: a
+    picture replaces only an earlier picture (``MARK``), never a photo of yours."""
     number = 1
-    while (path := folder / f"{reading.stem}{'' if number == 1 else f'_{number}'}.png") in taken:
+    while True:
+        path = folder / f"{reading.stem}{'' if number == 1 else f'_{number}'}.png"
+        if plan.free(path) and (not os.path.lexists(path) or drawn_here(path)):
+            return path
         number += 1
-    taken.add(path)
-    return path
+
+
+def drawn_here(path: Path) -> bool:
+    """True when ``path`` is a regular file that predict.py --show drew (its PNG carries ``MARK``)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO is never opened: it could wait forever
+            return False
+        with Image.open(path) as image:
+            return image.format == "PNG" and image.info.get("Software") == MARK
+    except Exception:  # not an image, unreadable, a link that leads nowhere: not ours
+        return False
 
 
 def parse_args(argv=None):
@@ -122,6 +138,9 @@ def read_image(name: str, show: bool) -> Reading:
 def main(argv=None):
     args = parse_args(argv)
     check_model_file(args.model)  # a missing model is said at once, not after reading the images
+    plan = Plan()  # what this run reads: no picture is ever drawn over one of these
+    for path in (args.model, *args.images, *([args.data] if args.data else [])):
+        plan.reads(path)
     args.show = args.show or args.out is not None
     folder = args.out if args.out is not None else Path(SEEN)
     if args.show:
@@ -138,7 +157,7 @@ def main(argv=None):
         weights = network_weights(model) if args.show else None  # for --show's map of why it answered so
 
     # 3. One line per image, in the order given: best guess first, or what is wrong with the file.
-    taken, failed = set(), 0
+    failed = 0
     for reading in readings:
         if reading.error is not None:
             report(reading.error)
@@ -150,20 +169,19 @@ def main(argv=None):
             why = None
             if weights is not None and len(weights) == 4:  # a model built as mnist_learn.py builds it
                 why = pixel_contributions(weights, reading.digit, int(np.argmax(probabilities)))
-            failed += not show(reading, probabilities, why, picture_path(reading, folder, taken))
+            failed += not show(reading, probabilities, why, picture_path(reading, folder, plan), plan)
     if failed and len(readings) > 1:
         print(f"{failed} of {len(readings)} images failed; the errors above say why.", file=sys.stderr)
     return 1 if failed else 0
 
 
-def show(reading: Reading, scores, why, path: Path) -> bool:
+def show(reading: Reading, scores, why, path: Path, plan: Plan) -> bool:
     from mnist_helpers.plotting import prediction_figure, save_figure  # Matplotlib loads only here
 
     try:
-        check_output(path, "--show")
-        replaced = save_figure(
-            prediction_figure(Path(reading.name).name, reading.picture, reading.digit, scores, why), path
-        )
+        plan.writes(path, "--show")
+        figure = prediction_figure(Path(reading.name).name, reading.picture, reading.digit, scores, why)
+        replaced = save_figure(figure, path, mark=MARK)
     except OSError as error:
         report(UserError(f"Cannot write {path} ({error.strerror or error}); use --out DIR with a writable folder."))
         return False

@@ -6,6 +6,10 @@
   an error, Ctrl-C, SIGTERM or SIGHUP at any moment leaves the old file (or none) and no temporary.
 - The rule for a file already there: it is replaced, and the script's line naming the output says
   "replaced". A link is written through: the file it leads to is replaced, the link stays.
+- A run knows, before any work, every file it reads and every file it will write (``Plan``): an
+  output that is one of its inputs, or another of its outputs, is refused in one sentence.
+- ``write_outputs`` writes files that belong together (the page's scripts) as one: all of them whole
+  under temporary names first, then renamed one after another with stops held off.
 """
 
 import contextlib
@@ -16,7 +20,7 @@ import zlib
 from pathlib import Path
 
 from .errors import UserError
-from .lifecycle import stops_raise
+from .lifecycle import stops_held, stops_raise
 
 NOT_FILES = {stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket"}
 
@@ -76,22 +80,91 @@ def check_output(path, flag: str, what: str = "the output") -> Path:
 def write_output(path, write) -> bool:
     """Call ``write(temporary)`` to create the file under a temporary name beside ``path``, then rename it
     to ``path``; on any failure or stop the temporary file is removed. True when a file was replaced."""
-    path = Path(path)
-    target = _target(path)
-    replaced = target.exists()
-    if replaced and not target.is_file():
-        raise UserError(f"{path} is no longer a regular file; choose another name.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.parent / _temporary_name(target)
+    return write_outputs([(path, write)])[0]
+
+
+def write_outputs(writes) -> list[bool]:
+    """``write_output`` for several files that belong together, ``[(path, write), ...]``: each is written
+    whole under its temporary name first (a failure or a stop removes them all and leaves every old
+    file); only then are they renamed over their names, with stops held off until the last is in place,
+    so a reader of the set sees all the new files or all the old ones. Whether each replaced a file."""
+    staged, replaced = [], []
     with stops_raise():
         try:
-            write(temporary)
-            os.replace(temporary, target)
+            for path, write in writes:
+                path = Path(path)
+                target = _target(path)
+                if target.exists() and not target.is_file():
+                    raise UserError(f"{path} is no longer a regular file; choose another name.")
+                replaced.append(target.exists())
+                target.parent.mkdir(parents=True, exist_ok=True)
+                temporary = target.parent / _temporary_name(target)
+                staged.append((temporary, target))
+                try:
+                    write(temporary)
+                except OSError as error:  # a full disk says the file, not "a file"
+                    if error.errno is None or error.filename is not None:
+                        raise
+                    raise OSError(error.errno, error.strerror, str(path)) from error
         except BaseException:
-            with contextlib.suppress(OSError):
-                os.remove(temporary)
+            for temporary, _ in staged:
+                with contextlib.suppress(OSError):
+                    os.remove(temporary)
             raise
+    with stops_held():
+        for temporary, target in staged:
+            os.replace(temporary, target)
     return replaced
+
+
+class Plan:
+    """Every file a run reads and every file it will write, known before any work starts.
+
+    ``reads(path)`` notes an input (a folder: the files in it); ``writes(path, flag)`` checks an output
+    as ``check_output`` does and refuses, in one sentence, one that is an input of the run or another
+    of its outputs, whatever names lead there (a link, a second hard link, ``./``). ``free(path)`` is
+    for names a run picks itself (predict.py's pictures): whether it may write there."""
+
+    def __init__(self):
+        self.inputs, self.outputs = {}, {}  # identity: how the run names it
+
+    def reads(self, path, named_by: str | None = None) -> None:
+        path = Path(path).expanduser()
+        files = [path]
+        if path.is_dir():
+            with contextlib.suppress(OSError):
+                files = [entry for entry in path.iterdir() if entry.is_file()]
+        for file in files:
+            self.inputs.update(dict.fromkeys(_identities(file), named_by or str(file)))
+
+    def writes(self, path, flag: str, what: str = "the output") -> Path:
+        path = check_output(path, flag, what)
+        keys = _identities(path)
+        if taken := [self.inputs[key] for key in keys if key in self.inputs]:
+            raise UserError(
+                f"{flag} {path} is {taken[0]}, which this run reads: writing there would replace it; "
+                "choose another name."
+            )
+        if taken := [self.outputs[key] for key in keys if key in self.outputs]:
+            raise UserError(
+                f"{flag} {path} is also {taken[0]}: one output would replace the other; choose another name."
+            )
+        self.outputs.update(dict.fromkeys(keys, f"{flag} {path}"))
+        return path
+
+    def free(self, path) -> bool:
+        """True when ``path`` is neither an input nor an output of this run."""
+        return not any(key in self.inputs or key in self.outputs for key in _identities(Path(path)))
+
+
+def _identities(path: Path) -> set:
+    """What makes two names one file: the path with every link and ``..`` resolved, and an existing
+    file's device and inode (a second hard link to it too)."""
+    keys = {("name", os.path.normcase(os.path.realpath(path)))}
+    with contextlib.suppress(OSError, ValueError):
+        found = os.stat(path)
+        keys.add(("file", found.st_dev, found.st_ino))
+    return keys
 
 
 @contextlib.contextmanager

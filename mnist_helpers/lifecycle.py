@@ -167,6 +167,24 @@ def stops_raise():
     return on_stop(_raise_stopped)
 
 
+class stops_held:  # noqa: N801  (used as a function: ``with stops_held():``)
+    """Inside the block a stop waits: it is raised as ``Stopped`` when the block ends, so work that must
+    not be cut in two (renaming a set of files into place) is done whole."""
+
+    def __enter__(self):
+        self.signum, self.handlers = None, on_stop(self._hold)
+        self.handlers.__enter__()
+        return self
+
+    def _hold(self, signum, frame, previous):
+        self.signum = self.signum or signum
+
+    def __exit__(self, kind, error, traceback):
+        self.handlers.__exit__(kind, error, traceback)
+        if self.signum is not None and kind is None:
+            raise Stopped(self.signum)
+
+
 def _on_stop(signum, frame) -> None:
     _end_now(interrupted(signum))
 

@@ -42,15 +42,16 @@ def can_show_windows() -> bool:
     return plt.get_backend().lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE)
 
 
-def save_figure(figure, path, keep_open: bool = False) -> bool:
+def save_figure(figure, path, keep_open: bool = False, mark: str | None = None) -> bool:
     """Write ``figure`` to ``path`` in the format its suffix names (PNG by default), then free it
-    unless ``keep_open``. Never opens a window. True when it replaced a file."""
+    unless ``keep_open``; ``mark``, a PNG's "Software" text, says which script drew it. Never opens a
+    window. True when it replaced a file."""
     path = Path(path)
 
     def draw(temporary):
         with warnings.catch_warnings():  # a name in letters the font lacks (数字.png) is drawn with boxes
             warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
-            figure.savefig(temporary, format=figure_format(path))
+            figure.savefig(temporary, format=figure_format(path), metadata={"Software": mark} if mark else None)
 
     replaced = write_output(path, draw)
     if not keep_open:

@@ -1,5 +1,6 @@
 """predict.py end to end: a model saved by mnist_learn.py, pictures drawn here, bad files and bad models."""
 
+import os
 import re
 import subprocess
 import sys
@@ -296,3 +297,28 @@ def test_names_that_are_not_utf8_or_not_latin_are_drawn_without_a_word_of_warnin
         code = predict.main([*names, "--model", str(synthetic_run[1]), "--out", str(tmp_path / "seen")])
     assert code == 0, printed.getvalue()
     assert sorted(os.listdir(tmp_path / "seen")) == sorted([os.fsdecode(b"caf\xe9.png"), "数字.png"])
+
+
+@pytest.mark.parametrize("out", ["photos", ".", "", None])
+def test_a_picture_is_never_drawn_over_a_photo_of_yours(model, tmp_path, monkeypatch, out, capsys):
+    """Issue 33, item 1: --out naming the photos' own folder (or ., or ''), or a photo in seen/ itself:
+    every photo stays byte for byte, and each picture takes the next free name."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / ("seen" if out is None else out or ".")
+    folder.mkdir(exist_ok=True)
+    seven = save(page("7"), folder / "seven.png")
+    mine = save(page("3"), folder / "seven_2.png")  # a photo of yours under the next name as well
+    before = {path: path.read_bytes() for path in (seven, mine)}
+    flags = ["--show"] if out is None else ["--out", out]
+    code, out_text, err = predict_here(seven, "--model", model, *flags, capsys=capsys)
+    assert code == 0, err
+    assert {path: path.read_bytes() for path in (seven, mine)} == before
+    assert "(replaced)" not in out_text
+    picture = folder / "seven_3.png"
+    assert f"what the network saw: {os.path.relpath(picture) if out is None else Path(out) / picture.name}" in out_text
+    # Run again: the picture it drew is its own (marked in the PNG), so it is replaced, and said.
+    code, again, err = predict_here(seven, "--model", model, *flags, capsys=capsys)
+    assert code == 0, err
+    assert f"{picture.name} (replaced)" in again
+    assert {path: path.read_bytes() for path in (seven, mine)} == before
+    assert sorted(p.name for p in folder.glob("seven*")) == ["seven.png", "seven_2.png", "seven_3.png"]
