@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from mnist_helpers.cli import add_data_flag, add_quiet_flag, add_seed_flag
-from mnist_helpers.files import check_output
+from mnist_helpers.cli import add_data_flag, add_quiet_flag, add_seed_flag, path_arg
+from mnist_helpers.files import Plan
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.results_table import (
     CSV_NAME,
@@ -84,7 +84,7 @@ def parse_args(argv=None):
     add_data_flag(parser)
     add_seed_flag(parser)  # the same default as mnist_learn.py, so its default run is a row here
     parser.add_argument(
-        "--out", type=Path, metavar="DIR", help=f"results folder (default {OUT}/, or {OUT}/quick/ with --quick)"
+        "--out", type=path_arg, metavar="DIR", help=f"results folder (default {OUT}/, or {OUT}/quick/ with --quick)"
     )
     parser.add_argument("--list", action="store_true", help="list the experiments and their settings, run nothing")
     parser.add_argument(
@@ -202,8 +202,9 @@ def main(argv=None):
     if options.list:
         return list_experiments()
     # Check everything a user can get wrong before the first run starts.
+    plan = Plan(options.data)
     for output in (CSV_NAME, MARKDOWN_NAME, *(f"{name}.png" for name in EXPERIMENTS)):
-        check_output(options.out / output, "experiments.py", "the results")
+        plan.writes(options.out / output, "experiments.py", "the results")
     read_rows(options.out)  # a table there that is not ours stops here
     mnist = load_data(options.data)  # read once; says where the data comes from; stops on missing or bad files
     data = quick_subset(mnist) if options.quick else mnist

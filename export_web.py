@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_helpers.cli import add_data_flag, silent
+from mnist_helpers.cli import add_data_flag, path_arg, silent
 from mnist_helpers.contributions import layer_kinds, network_weights
 from mnist_helpers.errors import UserError
-from mnist_helpers.files import check_output, said, write_output
+from mnist_helpers.files import Plan, said, write_outputs
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.model_file import keras_file, load_digit_model
 from mnist_helpers.recording import NAMES, SAMPLE_SIZE, final_weights  # the sample: MNIST's first 500 test digits
@@ -111,7 +111,7 @@ def parse_args(argv=None):
         "--model", type=keras_file, default=Path(MODEL), metavar="PATH", help=f"the saved model (default {MODEL})"
     )
     parser.add_argument(
-        "--out", type=Path, default=OUT, metavar="PATH", help="the data script (default web/weights.js)"
+        "--out", type=path_arg, default=OUT, metavar="PATH", help="the data script (default web/weights.js)"
     )
     parser.add_argument(
         "--about",
@@ -125,7 +125,7 @@ def parse_args(argv=None):
     )
     source.add_argument(
         "--recording",
-        type=Path,
+        type=path_arg,
         metavar="PATH",
         help=f"export a recording made by record.py instead of --model: its last weights, and its moments to {RECORDING_NAME} beside --out",
     )
@@ -156,9 +156,13 @@ def recording_script(recording: dict, source: str) -> str:
 def main(argv=None):
     args = parse_args(argv)
     folder = args.out.parent
-    check_output(args.out, "--out", "the weights")
+    plan = Plan(args.recording or args.model, args.data)  # the page's files are never one of these, nor each other
+    plan.writes(args.out, "--out", "the weights")
     if args.recording is not None:
-        check_output(folder / RECORDING_NAME, "--recording", "the page's recording")
+        plan.writes(folder / RECORDING_NAME, "--recording", "the page's recording")
+    if args.sample:
+        plan.writes(folder / SAMPLE_NAME, "--sample", "the sample")
+    if args.recording is not None:
         recording = load_recording(args.recording)
         weights, name = final_weights(recording), args.recording.name
         check_page_weights(weights, args.recording)
@@ -170,7 +174,6 @@ def main(argv=None):
         moments = f"{len(recording['updates'])} moments of {name}'s training"
         outputs.append((folder / RECORDING_NAME, recording_script(recording, name), moments))
     if args.sample:
-        check_output(folder / SAMPLE_NAME, "--sample", "the sample")
         _, (x_test, y_test) = load_data(args.data, log=silent)
         outputs.append(
             (
@@ -179,8 +182,11 @@ def main(argv=None):
                 f"{SAMPLE_SIZE} MNIST test digits",
             )
         )
-    for path, text, what in outputs:
-        replaced = write_output(path, lambda temporary, text=text: temporary.write_text(text, encoding="utf-8"))
+    # The page's files as one set: all new or all old, even if the disk fills or the run is stopped half way.
+    writes = [
+        (path, lambda temporary, text=text: temporary.write_text(text, encoding="utf-8")) for path, text, _ in outputs
+    ]
+    for (path, _, what), replaced in zip(outputs, write_outputs(writes)):
         print(f"Wrote {said(path, replaced)}: {what}.")
     print("Open web/index.html, or reload it.")
 

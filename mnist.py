@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mnist_helpers.cli import add_data_flag, bounded_int, output_file
 from mnist_helpers.errors import UserError
-from mnist_helpers.files import check_output, said
+from mnist_helpers.files import Plan, said
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.shapes import shape_table
 
@@ -55,7 +55,7 @@ def main(argv=None):
             f"--save {args.save}: Matplotlib cannot write .{figure_format(args.save)} files; "
             "end the name in .png, .jpg, .pdf or .svg."
         )
-    check_output(args.save, "--save", "the picture")
+    Plan(args.data).writes(args.save, "--save", "the picture")
 
     # The post's names for the four arrays: images are (samples, 28, 28) uint8, labels 0-9.
     (train_images, train_labels), (test_images, test_labels) = load_data(args.data)

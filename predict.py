@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_helpers.cli import add_data_flag, bounded_int, silent
+from mnist_helpers.cli import add_data_flag, bounded_int, path_arg, silent
 from mnist_helpers.lifecycle import report
 from mnist_helpers.contributions import network_weights, pixel_contributions
 from mnist_helpers.digit_image import open_image, preview, to_mnist_digit
@@ -99,7 +99,7 @@ def parse_args(argv=None):
     )
     parser.add_argument("--show", action="store_true", help=f"draw what the network saw: {SEEN}/IMAGE.png for each")
     parser.add_argument(
-        "--out", type=Path, metavar="DIR", help=f"draw those pictures into DIR, not {SEEN}/ (implies --show)"
+        "--out", type=path_arg, metavar="DIR", help=f"draw those pictures into DIR, not {SEEN}/ (implies --show)"
     )
     args = parser.parse_args(argv)
     if not args.images and not args.mnist_index:
@@ -138,9 +138,7 @@ def read_image(name: str, show: bool) -> Reading:
 def main(argv=None):
     args = parse_args(argv)
     check_model_file(args.model)  # a missing model is said at once, not after reading the images
-    plan = Plan()  # what this run reads: no picture is ever drawn over one of these
-    for path in (args.model, *args.images, *([args.data] if args.data else [])):
-        plan.reads(path)
+    plan = Plan(args.model, *args.images, args.data)  # what this run reads: no picture is drawn over one
     args.show = args.show or args.out is not None
     folder = args.out if args.out is not None else Path(SEEN)
     if args.show:

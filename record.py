@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from mnist_helpers.contributions import weights_of
-from mnist_helpers.files import check_output, said, write_output
-from mnist_helpers.lesson_flags import parser_for
+from mnist_helpers.cli import path_arg
+from mnist_helpers.files import said, write_output
+from mnist_helpers.lesson_flags import check_outputs, parser_for
 from mnist_helpers.lesson_run import constants, run_lesson
 from mnist_helpers.recording import animation, final_weights, record_fit, save
 
@@ -32,8 +33,12 @@ GIF = "training.gif"  # the hidden units forming
 
 
 def own_flags(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--out", type=Path, default=Path(OUT), metavar="PATH", help=f"the recording (default {OUT})")
-    parser.add_argument("--gif", type=Path, default=Path(GIF), metavar="PATH", help=f"the animation (default {GIF})")
+    parser.add_argument(
+        "--out", type=path_arg, default=Path(OUT), metavar="PATH", help=f"the recording (default {OUT})"
+    )
+    parser.add_argument(
+        "--gif", type=path_arg, default=Path(GIF), metavar="PATH", help=f"the animation (default {GIF})"
+    )
     parser.add_argument("--no-gif", action="store_true", help="write the recording only")
     return parser
 
@@ -43,16 +48,17 @@ def parse_args(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     everything = own_flags(parser_for(constants()))  # the lesson's flags, read off its constants, and ours
     everything.prog, everything.description = "record.py", __doc__
-    everything.parse_args(argv)  # a wrong flag of either kind is said here, as record.py's
-    return own_flags(argparse.ArgumentParser(add_help=False)).parse_known_args(argv)
+    flags = everything.parse_args(argv)  # a wrong flag of either kind is said here, as record.py's
+    return flags, own_flags(argparse.ArgumentParser(add_help=False)).parse_known_args(argv)[1]
 
 
 def main(argv=None):
     args, lesson_flags = parse_args(argv)
-    check_output(args.out, "--out", "the recording")
+    plan = check_outputs(args)  # the lesson's outputs (--save-model, its pictures), then ours: no two the same
+    plan.writes(args.out, "--out", "the recording")
     if not args.no_gif:
-        check_output(args.gif, "--gif", "the animation")
-    lesson = run_lesson(*lesson_flags, "--no-plots")  # the lesson as `python mnist_learn.py FLAGS` runs it
+        plan.writes(args.gif, "--gif", "the animation")
+    lesson = run_lesson(*lesson_flags)  # the lesson as `python mnist_learn.py FLAGS` runs it, pictures and all
     print(f"\nRecording: the same fit again from seed {lesson['SEED']}, keeping the weights as it goes ...", flush=True)
     recording = record_fit(lesson)
     same = all(np.array_equal(a, b) for a, b in zip(final_weights(recording), weights_of(lesson["model"])))

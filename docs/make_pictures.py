@@ -54,7 +54,7 @@ def run(scratch: Path) -> None:
 
 def recording(scratch: Path) -> None:
     out = scratch / "recording.npz"
-    python("record.py", "--quiet", "--out", out, "--gif", DOCS / "training.gif")
+    python("record.py", "--quiet", "--no-plots", "--out", out, "--gif", DOCS / "training.gif")
     python("export_web.py", "--recording", out, "--sample", "--about", ABOUT)
 
 

@@ -42,11 +42,23 @@ hidden_units_int = bounded_int(1, MOST_HIDDEN_UNITS)  # argparse type for --hidd
 seed_int = bounded_int(0, 2**32 - 1)  # argparse type for --seed: what NumPy's seed takes
 
 
+def path_arg(text: str) -> Path:
+    """argparse type for a path: ``~`` and ``~user`` stand for a home folder, as the shell would expand them
+    (it does not after ``=``: ``--out=~/r.npz``)."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        user = text.split("/", 1)[0]
+        raise argparse.ArgumentTypeError(
+            f"there is no user {user[1:]!r} for {user} to stand for; write the path in full"
+        )
+
+
 def output_file(text: str):
     """argparse type for a file to write: a name ending in / names a folder, not a file."""
     if text.endswith(("/", os.sep)):
         raise argparse.ArgumentTypeError(f"{text} names a folder; give a file name, such as {text}digits.png")
-    return Path(text)
+    return path_arg(text)
 
 
 def add_training_flags(

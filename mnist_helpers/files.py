@@ -106,14 +106,14 @@ def write_outputs(writes) -> list[bool]:
                     if error.errno is None or error.filename is not None:
                         raise
                     raise OSError(error.errno, error.strerror, str(path)) from error
+            with stops_held():  # from raising to holding with no moment between them
+                for temporary, target in staged:
+                    os.replace(temporary, target)
         except BaseException:
-            for temporary, _ in staged:
+            for temporary, _ in staged:  # those renamed already are gone from their temporary names
                 with contextlib.suppress(OSError):
                     os.remove(temporary)
             raise
-    with stops_held():
-        for temporary, target in staged:
-            os.replace(temporary, target)
     return replaced
 
 
@@ -125,11 +125,15 @@ class Plan:
     of its outputs, whatever names lead there (a link, a second hard link, ``./``). ``free(path)`` is
     for names a run picks itself (predict.py's pictures): whether it may write there."""
 
-    def __init__(self):
+    def __init__(self, *inputs):
         self.inputs, self.outputs = {}, {}  # identity: how the run names it
+        for path in inputs:
+            if path is not None:
+                self.reads(path)
 
     def reads(self, path, named_by: str | None = None) -> None:
-        path = Path(path).expanduser()
+        with contextlib.suppress(RuntimeError):  # ~nobody: the reader of that path says so
+            path = Path(path).expanduser()
         files = [path]
         if path.is_dir():
             with contextlib.suppress(OSError):

@@ -18,9 +18,9 @@ import numpy as np
 
 from .backend import describe
 from .cli import add_quiet_flag, add_training_flags, batch_size_int, hidden_units_int
-from .cli import positive_int, seed_int
+from .cli import path_arg, positive_int, seed_int
 from .errors import UserError
-from .files import check_output, ensure_writable_folder
+from .files import Plan, ensure_writable_folder
 from .lesson_output import PICTURES, go_quiet
 from .model_file import keras_file
 
@@ -83,7 +83,7 @@ def parser_for(lesson: dict) -> argparse.ArgumentParser:
     )
     parser.add_argument("--save-model", type=keras_file, metavar="PATH", help="save the trained model (a .keras file)")
     parser.add_argument(
-        "--plots", type=Path, default=Path(PLOTS), metavar="DIR", help=f"folder for the pictures (default {PLOTS}/)"
+        "--plots", type=path_arg, default=Path(PLOTS), metavar="DIR", help=f"folder for the pictures (default {PLOTS}/)"
     )
     parser.add_argument("--no-plots", action="store_true", help="draw no pictures (Matplotlib is then never loaded)")
     add_quiet_flag(parser)
@@ -115,11 +115,14 @@ def override(lesson: dict, argv=None) -> Outputs:
     return flags
 
 
-def check_outputs(flags) -> None:
-    """Refuse output paths that cannot be written, before any training starts."""
+def check_outputs(flags) -> Plan:
+    """Refuse output paths that cannot be written, or that are the data or another output, before any
+    training starts; the run's plan (record.py adds its own outputs to it)."""
+    plan = Plan(flags.data)
     if flags.save_model:
-        check_output(flags.save_model, "--save-model", "the model")
+        plan.writes(flags.save_model, "--save-model", "the model")
     if not flags.no_plots:
         ensure_writable_folder(flags.plots, "the pictures")
         for name in PICTURES:
-            check_output(flags.plots / name, "--plots", "the pictures")
+            plan.writes(flags.plots / name, "--plots", "the pictures")
+    return plan

@@ -9,6 +9,7 @@ import argparse
 import zipfile
 from pathlib import Path
 
+from .cli import path_arg
 from .errors import UserError
 from .files import write_output
 from .lifecycle import stops_raise
@@ -21,7 +22,7 @@ def keras_file(text: str) -> Path:
     """argparse type for a model path: Keras saves and loads models as files ending in .keras."""
     if Path(text).suffix != SUFFIX:  # "models/.keras" is a hidden name without a suffix: Keras refuses it
         raise argparse.ArgumentTypeError(f"the model file must be NAME{SUFFIX}, got {text!r}")
-    return Path(text)
+    return path_arg(text)
 
 
 def save_model(model, path) -> bool:

@@ -343,3 +343,70 @@ def test_a_results_file_that_is_not_a_regular_file_is_refused(tmp_path):
     os.mkfifo(tmp_path / "results.csv")
     with pytest.raises(UserError, match="results.csv is a FIFO"):
         experiments.main(["batch", "--quick", "--out", str(tmp_path)])
+
+
+def test_a_runs_outputs_are_never_its_inputs_nor_each_other(tmp_path, monkeypatch):
+    """Issue 33, item 2: one Plan knows every path a run reads and writes; two outputs that are one file,
+    or an output that is an input, whatever names lead there, are refused before any work."""
+    import export_web
+    import record
+
+    from mnist_helpers.files import Plan
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.npz").write_bytes(b"data")
+    os.symlink("data.npz", tmp_path / "link.npz")
+    os.link(tmp_path / "data.npz", tmp_path / "hard.npz")
+    (tmp_path / "x").mkdir()
+    cases = [
+        (record.main, ["--out", "same.bin", "--gif", "same.bin"], "--gif same.bin is also --out same.bin"),
+        (record.main, ["--save-model", "r.keras", "--out", "r.keras"], "--out r.keras is also --save-model r.keras"),
+        (record.main, ["--data", "data.npz", "--out", "./x/../link.npz"], "which this run reads"),
+        (record.main, ["--data", "data.npz", "--gif", "hard.npz"], "which this run reads"),
+        (record.main, ["--plots", ".", "--gif", "hidden_units.png"], "is also --plots"),
+        (export_web.main, ["--recording", "r.npz", "--out", "x/recording.js"], "is also --out x/recording.js"),
+        (export_web.main, ["--model", "m.keras", "--out", "m.keras"], "which this run reads"),
+    ]
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    for main, flags, says in cases:
+        with pytest.raises(UserError, match=re.escape(says)):
+            main(flags)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # refused before anything was written
+    plan = Plan(tmp_path)  # a folder read: each file in it
+    assert not plan.free(tmp_path / "hard.npz") and plan.free(tmp_path / "new.npz")
+
+
+def test_a_tilde_after_an_equals_sign_is_the_home_folder_for_every_path_flag(tmp_path, monkeypatch):
+    """Issue 33, item 11: the shell expands ~ in `--out ~/r.npz`, not in `--out=~/r.npz`; the scripts do,
+    as --data does, instead of making a folder named ~."""
+    import experiments
+    import export_web
+    import mnist
+    import predict
+    import record
+
+    from mnist_helpers.lesson_flags import parser_for
+    from mnist_helpers.lesson_run import constants
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    home = tmp_path
+    parsed = [
+        (record.parse_args(["--out=~/r.npz", "--gif=~/r.gif"])[0], {"out": home / "r.npz", "gif": home / "r.gif"}),
+        (
+            export_web.parse_args(["--out=~/w.js", "--recording=~/r.npz"]),
+            {"out": home / "w.js", "recording": home / "r.npz"},
+        ),
+        (export_web.parse_args(["--model=~/m.keras"]), {"model": home / "m.keras"}),
+        (
+            predict.parse_args(["x.png", "--out=~/seen", "--model=~/m.keras"]),
+            {"out": home / "seen", "model": home / "m.keras"},
+        ),
+        (experiments.parse_args(["--out=~/e"]), {"out": home / "e"}),
+        (mnist.parse_args(["--save=~/d.png"]), {"save": home / "d.png"}),
+        (
+            parser_for(constants()).parse_args(["--plots=~/p", "--save-model=~/m.keras"]),
+            {"plots": home / "p", "save_model": home / "m.keras"},
+        ),
+    ]
+    for args, expected in parsed:
+        assert {name: getattr(args, name) for name in expected} == expected

@@ -24,6 +24,7 @@ def recorded(digits, tmp_path_factory):
     printed, the lesson it ran again, the recording it wrote)."""
     folder = tmp_path_factory.mktemp("recorded")
     flags = ["--out", str(folder / "run.npz"), "--gif", str(folder / "run.gif"), *map(str, SMALL_RUN), "--quiet"]
+    flags += ["--plots", str(folder / "plots")]  # the lesson's pictures, as `python mnist_learn.py` draws them
     with mnist_data.given(as_data(digits)):
         lesson = run_lesson(*map(str, SMALL_RUN), "--quiet", "--no-plots")  # the lesson alone, for comparison
         printed = io.StringIO()
@@ -138,3 +139,36 @@ def test_a_wrong_flag_is_said_as_record_pys_before_any_training(capsys):
         record.main(["--help"])
     help_text = capsys.readouterr().out
     assert "--hidden-units" in help_text and "--gif PATH" in help_text  # the lesson's flags and its own
+
+
+def test_record_draws_the_lessons_pictures_where_its_flags_say(recorded):
+    """Issue 32: record.py's --help lists the lesson's --plots DIR and --no-plots; they do what they say."""
+    from mnist_helpers.lesson_output import PICTURES
+
+    folder = recorded[0]
+    assert sorted(p.name for p in (folder / "plots").iterdir()) == sorted(PICTURES)
+
+
+def test_the_pages_files_are_all_new_or_all_old_when_the_reader_goes_away(recorded, tmp_path):
+    """Issue 33, item 3: `export_web.py ... | true` ends by SIGPIPE at its first line of output; by then
+    weights.js and recording.js are both in place (before: only weights.js, beside the old recording)."""
+    import signal
+    import subprocess
+    import sys
+
+    if not hasattr(signal, "SIGPIPE"):
+        pytest.skip("no SIGPIPE on this system")
+    folder = recorded[0]
+    for name in ("weights.js", "recording.js"):
+        (tmp_path / name).write_text("// old\n")
+    command = [sys.executable, str(ROOT / "export_web.py"), "--recording", str(folder / "run.npz")]
+    process = subprocess.Popen(
+        [*command, "--out", str(tmp_path / "weights.js")], stdout=subprocess.PIPE, env=clean_env()
+    )
+    process.stdout.close()  # the reader is gone before the first line
+    assert process.wait(timeout=120) == -signal.SIGPIPE
+    assert [(tmp_path / name).read_text().startswith("// Made by") for name in ("weights.js", "recording.js")] == [
+        True,
+        True,
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["recording.js", "weights.js"]  # no temporary left
