@@ -77,9 +77,10 @@ def check_page_weights(weights: list[np.ndarray], path) -> None:
 
 def weights_script(weights: list[np.ndarray], source: str) -> str:
     """The page's data script: each array as little-endian float32 bytes in base64, and its shape; where
-    the weights come from as a JSON string, whatever characters it holds."""
+    the weights come from as a JSON string, whatever characters it holds. The weights are float32 already
+    (a model's, or a recording's as ``recording.load`` converts them): "<f4" only fixes the byte order."""
     arrays = ",\n".join(
-        f'  {name}: {{shape: {list(array.shape)}, base64: "{base64.b64encode(array.tobytes()).decode()}"}}'
+        f'  {name}: {{shape: {list(array.shape)}, base64: "{base64.b64encode(array.astype("<f4").tobytes()).decode()}"}}'
         for name, array in zip(NAMES, weights)
     )
     return (
@@ -175,13 +176,13 @@ def main(argv=None):
         outputs.append((folder / RECORDING_NAME, recording_script(recording, name), moments))
     if args.sample:
         _, (x_test, y_test) = load_data(args.data, log=silent)
-        outputs.append(
-            (
-                folder / SAMPLE_NAME,
-                sample_script(x_test[:SAMPLE_SIZE], y_test[:SAMPLE_SIZE]),
-                f"{SAMPLE_SIZE} MNIST test digits",
+        count = min(SAMPLE_SIZE, len(x_test)) // SAMPLE_COLUMNS * SAMPLE_COLUMNS  # whole rows of the PNG
+        if count == 0:
+            raise UserError(
+                f"--sample: the data holds {len(x_test)} test digits, and the page's sample takes whole rows of "
+                f"{SAMPLE_COLUMNS}; use data with at least {SAMPLE_COLUMNS} test digits (MNIST has 10,000)."
             )
-        )
+        outputs.append((folder / SAMPLE_NAME, sample_script(x_test[:count], y_test[:count]), f"{count} test digits"))
     # The page's files as one set: all new or all old, even if the disk fills or the run is stopped half way.
     writes = [
         (path, lambda temporary, text=text: temporary.write_text(text, encoding="utf-8")) for path, text, _ in outputs

@@ -13,17 +13,15 @@ Nothing here writes to, moves or deletes a user's file. TensorFlow is imported o
 """
 
 import contextlib
-import math
 import os
 import tempfile
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from .errors import UserError
-from .idx import MAX_DEFLATE_RATIO, idx_sha256, read_at_most, read_idx
+from .archive import read_npz
+from .idx import idx_sha256, read_idx
 
 # Names of the four arrays, as Keras names them inside mnist.npz.
 KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -192,65 +190,10 @@ def _find_idx_files(folder: Path) -> tuple[dict, str]:
 
 
 def _read_npz(path: Path) -> dict:
-    """The four arrays of an .npz archive, each member checked before anything is allocated for it."""
-    try:
-        open(path, "rb").close()
-    except OSError as error:
-        raise UserError(f"Cannot read {path}: {error.strerror or error}; check its permissions.")
-    if _starts_with(path, b"\x93NUMPY"):
-        raise UserError(f"{path} is a single .npy array, not an .npz archive with {', '.join(KEYS)}.")
-    if not zipfile.is_zipfile(path):
-        raise UserError(
-            f"{path} is not an .npz archive (not a zip file); point --data at MNIST's mnist.npz or IDX files."
-        )
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            missing = [key for key in KEYS if f"{key}.npy" not in names]
-            if missing:
-                raise UserError(f"{path} has no {', '.join(missing)}; an MNIST .npz holds {', '.join(KEYS)}.")
-            return {key: _read_member(archive, f"{key}.npy", path) for key in KEYS}
-    except UserError:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError, NotImplementedError) as error:
-        # a bad CRC or deflate stream, an encrypted member, an unknown compression method, a bad header
-        raise UserError(f"{path} is damaged ({error or 'truncated'}); download it again.")
-
-
-HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-
-
-def _read_member(archive: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
-    """One .npy member, read with the bounds of a raw IDX file: its header must describe exactly the
-    bytes the member holds, and no member is believed to hold more than its compressed size allows."""
-    info = archive.getinfo(name)
-    if info.file_size > info.compress_size * MAX_DEFLATE_RATIO + 1024:
-        raise UserError(f"{path} is damaged ({name} claims more data than it can hold); download it again.")
-    with archive.open(info) as member:
-        version = np.lib.format.read_magic(member)
-        read_header = HEADER_READERS.get(version)
-        if read_header is None:
-            raise UserError(f"{path}: {name} is in .npy format {version}; save it again with numpy.savez.")
-        shape, fortran_order, dtype = read_header(member, max_header_size=10_000)
-        if dtype.hasobject:
-            raise UserError(
-                f"{path} holds pickled Python objects, which are not loaded for safety; "
-                "save plain arrays with numpy.savez instead."
-            )
-        promised = math.prod(shape) * dtype.itemsize
-        if promised != info.file_size - member.tell():
-            raise UserError(f"{path} is damaged ({name}'s header does not match its data); download it again.")
-        data = read_at_most(member, promised)
-    order = "F" if fortran_order else "C"
-    return np.frombuffer(data, dtype=dtype, count=math.prod(shape)).reshape(shape, order=order)
-
-
-def _starts_with(path: Path, magic: bytes) -> bool:
-    try:
-        with open(path, "rb") as file:
-            return file.read(len(magic)) == magic
-    except OSError:
-        return False
+    """The four arrays of an .npz archive, read by the one bounded reader (mnist_helpers/archive.py)."""
+    return read_npz(
+        path, KEYS, "an .npz archive", "point --data at MNIST's mnist.npz or IDX files, or download it again"
+    )
 
 
 def _check_arrays(arrays: dict, source: str) -> None:

@@ -8,17 +8,20 @@ file; export_web.py puts it into the page, and ``animation`` draws it as a GIF w
 """
 
 import io
-import zipfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .archive import read_npz
+from .cli import MOST_HIDDEN_UNITS
 from .contributions import weights_of
 from .errors import UserError
 from .files import write_output
 
 EARLY = (0, 1, 2, 5, 10, 20, 50, 100, 200)  # the first updates kept: the most changes in the fewest steps
+MOST_HALVES = 30  # half epochs kept at most: with EARLY, no recording has more than 39 moments
+MOST_MOMENTS = len(EARLY) + MOST_HALVES
 SAMPLE_SIZE = 500  # each snapshot's accuracy is on the first 500 test digits, the page's sample
 NAMES = ("w1", "b1", "w2", "b2")
 RED, BLUE = (178, 24, 43), (33, 102, 172)  # a weight's colour, as web/app.js draws it (red raises, blue lowers)
@@ -28,8 +31,12 @@ SHADES = 12  # shades of red and of blue in the animation: fewer colours, a smal
 
 
 def moments(updates_per_epoch: int, epochs: int) -> list[int]:
-    """The updates after which the weights are kept: 0 (the seeded start), the first few, then every half epoch."""
+    """The updates after which the weights are kept: 0 (the seeded start), the first few, then every half
+    epoch; over MOST_HALVES half epochs, MOST_HALVES of them evenly spread, the last always among them, so
+    a long run's recording, GIF and page stay the size of a 15-epoch run's."""
     halves = [round(k * updates_per_epoch / 2) for k in range(1, 2 * epochs + 1)]
+    if len(halves) > MOST_HALVES:
+        halves = [halves[round(i * (len(halves) - 1) / (MOST_HALVES - 1))] for i in range(MOST_HALVES)]
     return sorted({update for update in EARLY if update < halves[0]} | set(halves))
 
 
@@ -94,29 +101,48 @@ def save(recording: dict, path) -> bool:
     return write_output(path, write)
 
 
+KIND = "a recording made by record.py (an .npz file)"
+
+
 def load(path) -> dict:
-    """A recording written by ``save`` (record.py --out), checked: the arrays a page and a GIF need."""
+    """A recording written by ``save`` (record.py --out), read by the one bounded reader
+    (mnist_helpers/archive.py) and checked: the arrays a page and a GIF need, the weights as float32."""
     path = Path(path)
-    if path.is_file() and not zipfile.is_zipfile(path):
-        raise UserError(
-            f"{path} is not a recording made by record.py (an .npz file); make one with `python record.py`."
-        )
+    fix = f"make it again with `python record.py --out {path}`"
     try:
-        with np.load(path, allow_pickle=False) as stored:
-            recording = {name: stored[name] for name in (*NAMES, "updates", "accuracy", "sample")}
+        stored = read_npz(path, LAYOUT, KIND, fix, check=lambda layout: check_layout(layout, path, fix))
     except FileNotFoundError:
         raise UserError(f"There is no recording at {path}; make one with `python record.py --out {path}`.")
-    except (OSError, ValueError, KeyError) as error:
+    with np.errstate(over="ignore"):  # a float64 beyond float32's range becomes inf, refused just below
+        weights = {name: stored[name].astype(np.float32) for name in NAMES}  # as Keras keeps them
+    if not all(np.isfinite(array).all() for array in weights.values()):
+        raise UserError(f"{path} holds weights that are not numbers (NaN or infinite): its training diverged; {fix}.")
+    updates, accuracy, sample = stored["updates"], stored["accuracy"], stored["sample"]
+    if not (np.all((accuracy >= 0) & (accuracy <= 1)) and np.all(np.diff(updates) > 0) and updates[0] >= 0 and sample >= 1):
+        raise UserError(f"{path} holds accuracies outside 0-1, update counts that do not rise, or no sample; {fix}.")
+    return dict(stored, **weights)
+
+
+LAYOUT = {**dict.fromkeys((*NAMES, "accuracy"), np.floating), "updates": np.integer, "sample": np.integer}
+
+
+def check_layout(layout: dict, path, fix: str) -> None:
+    """A recording's arrays, by their headers alone (``{name: (shape, dtype)}``), before any is read: the
+    lesson's network (784 → hidden → 10) at 2 to MOST_MOMENTS moments, floats and whole numbers where
+    record.py writes them. A file that claims more is refused before it is unpacked."""
+    wrong = [f"{name} {dtype}" for name, (_, dtype) in layout.items() if not np.issubdtype(dtype, LAYOUT[name])]
+    if wrong:
         raise UserError(
-            f"{path} is not a recording made by record.py ({error}); make it again with `python record.py`."
+            f"{path} holds {', '.join(wrong)}, where a recording's weights and accuracies are floats and its "
+            f"updates and sample whole numbers; {fix}."
         )
-    count, hidden = len(recording["updates"]), recording["w1"].shape[-1]
-    shapes = [recording[name].shape for name in NAMES]
-    if shapes != [(count, 784, hidden), (count, hidden), (count, hidden, 10), (count, 10)] or count < 2:
-        raise UserError(
-            f"{path} holds arrays of shapes {shapes}, not a recording of the lesson's network; make it again with `python record.py`."
-        )
-    return recording
+    shapes = {name: shape for name, (shape, _) in layout.items()}
+    count = shapes["updates"][0] if len(shapes["updates"]) == 1 else None
+    hidden = shapes["w1"][-1] if len(shapes["w1"]) == 3 else None
+    expected = {"w1": (count, 784, hidden), "b1": (count, hidden), "w2": (count, hidden, 10), "b2": (count, 10)}
+    expected.update(accuracy=(count,), updates=(count,), sample=())
+    if shapes != expected or not 2 <= count <= MOST_MOMENTS or not 1 <= hidden <= MOST_HIDDEN_UNITS:
+        raise UserError(f"{path} holds arrays of shapes {shapes}, not a recording of the lesson's network; {fix}.")
 
 
 def red_blue(values: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import re
 
 import numpy as np
 import pytest
@@ -172,3 +173,101 @@ def test_the_pages_files_are_all_new_or_all_old_when_the_reader_goes_away(record
         True,
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["recording.js", "weights.js"]  # no temporary left
+
+
+def bomb(path, recording, name, count):
+    """``recording`` saved with ``name`` holding ``count`` moments of zeros, deflated: a small file that
+    unpacks to ``count`` times one moment's bytes."""
+    import zipfile
+
+    shape = (count, *recording[name].shape[1:])
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": shape})
+    with zipfile.ZipFile(path, "w") as archive:
+        for other, array in recording.items():
+            if other != name:
+                with archive.open(f"{other}.npy", "w") as member:
+                    np.lib.format.write_array(member, np.asarray(array))
+        info = zipfile.ZipInfo(f"{name}.npy")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(info, "w", force_zip64=True) as member:
+            member.write(header.getvalue())
+            zeros = bytes(int(np.prod(shape[1:])) * 4)
+            for _ in range(count):
+                member.write(zeros)
+    return path
+
+
+def test_the_recording_loader_has_the_mnist_loaders_guards(recorded, tmp_path):
+    """Issue 33, item 4: the one bounded reader (mnist_helpers/archive.py) and a check of every array:
+    a FIFO, a deflate bomb, damaged members, wrong types and shapes, NaN and inf are one sentence each,
+    and nothing the file merely claims is allocated."""
+    import os
+    import tracemalloc
+
+    from damaged import npz_with
+
+    kept = {name: np.asarray(value) for name, value in recorded[3].items()}
+    os.mkfifo(tmp_path / "fifo.npz")
+    cases = {
+        "fifo.npz": "is a FIFO, not a recording",
+        "bomb.npz": "not a recording of the lesson's network",
+        "crc.npz": "is damaged",
+        "truncated.npz": "is damaged",
+        "w1_int.npz": "w1 int32",
+        "updates_float.npz": "updates float64",
+        "sample_2d.npz": "not a recording of the lesson's network",
+        "scalar_w1.npz": "not a recording of the lesson's network",
+        "nan.npz": "not numbers (NaN or infinite)",
+        "inf_accuracy.npz": "accuracies outside 0-1",
+        "too_big_for_float32.npz": "not numbers (NaN or infinite)",
+        "pickled.npz": "pickled Python objects",
+    }
+    bomb(tmp_path / "bomb.npz", kept, "w1", 4000)  # 400 MB of zeros in a file of 0.4 MB
+    np.savez(tmp_path / "crc.npz", **kept)
+    raw = bytearray((tmp_path / "crc.npz").read_bytes())
+    raw[raw.index(b"w1.npy") + 200] ^= 0xFF  # a byte of w1's data: its CRC-32 no longer matches
+    (tmp_path / "crc.npz").write_bytes(bytes(raw))
+    npz_with(tmp_path / "truncated.npz", kept, "w2.npy", b"\x93NUMPY")
+    np.savez(tmp_path / "w1_int.npz", **dict(kept, w1=kept["w1"].astype(np.int32)))
+    np.savez(tmp_path / "updates_float.npz", **dict(kept, updates=kept["updates"].astype(float)))
+    np.savez(tmp_path / "sample_2d.npz", **dict(kept, sample=np.array([[500]])))
+    np.savez(tmp_path / "scalar_w1.npz", **dict(kept, w1=np.float32(1)))
+    np.savez(tmp_path / "nan.npz", **dict(kept, b2=np.full_like(kept["b2"], np.nan)))
+    np.savez(tmp_path / "inf_accuracy.npz", **dict(kept, accuracy=np.full_like(kept["accuracy"], np.inf)))
+    np.savez(tmp_path / "too_big_for_float32.npz", **dict(kept, w2=kept["w2"].astype(np.float64) * 1e300))
+    np.savez(tmp_path / "pickled.npz", **dict(kept, sample=np.array([object()], dtype=object)))
+    tracemalloc.start()
+    try:
+        for name, says in cases.items():
+            with pytest.raises(UserError, match=re.escape(says)) as raised:
+                recording.load(tmp_path / name)
+            assert "\n" not in str(raised.value) and str(raised.value).endswith(f"--out {tmp_path / name}`."), name
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6, peak  # the bomb's 400 MB were never unpacked
+
+
+def test_a_recordings_weights_reach_the_page_as_float32_whatever_type_they_were_saved_in(recorded, tmp_path):
+    """Issue 33, item 5: float64, float16 and big-endian weights are converted as --model converts a
+    model's (the page reads little-endian float32)."""
+    from conftest import page_weights
+
+    kept = {name: np.asarray(value) for name, value in recorded[3].items()}
+    for dtype in ("<f8", "<f2", ">f4", ">f8"):
+        saved = tmp_path / f"{dtype[1:]}{'big' if dtype[0] == '>' else ''}.npz"
+        np.savez(saved, **{**kept, **{name: kept[name].astype(dtype) for name in recording.NAMES}})
+        out = tmp_path / saved.stem / "weights.js"
+        export_web.main(["--recording", str(saved), "--out", str(out)])
+        expected = [kept[name][-1].astype(dtype).astype(np.float32) for name in recording.NAMES]
+        assert all(np.array_equal(a, b) for a, b in zip(page_weights(out.read_text()), expected)), dtype
+
+
+def test_a_long_run_keeps_a_bounded_number_of_moments():
+    """Issue 33, item 10: 400 epochs kept 401 moments (1.37 GB); now at most MOST_MOMENTS, ending on the last."""
+    assert recording.moments(469, 5) == recording.moments(469, 5)[:19] and len(recording.moments(469, 5)) == 19
+    for epochs in (15, 16, 400, 10_000):
+        kept = recording.moments(469, epochs)
+        assert len(kept) <= recording.MOST_MOMENTS and kept[-1] == 469 * epochs and kept == sorted(set(kept))
+    assert len(recording.moments(469, 400)) == recording.MOST_MOMENTS
