@@ -30,7 +30,7 @@ from mnist_helpers.digit_image import open_image, preview, to_mnist_digit
 from mnist_helpers.errors import UserError
 from mnist_helpers.files import Plan, ensure_writable_folder, said
 from mnist_helpers.mnist_data import load_data
-from mnist_helpers.model_file import check_model_file, keras_file, load_digit_model
+from mnist_helpers.model_file import check_model_file, check_probabilities, keras_file, load_digit_model
 
 MODEL = "mnist_model.keras"  # where mnist_learn.py --save-model puts it in the examples
 TOP = 3  # how many guesses to print per image, best first
@@ -151,7 +151,9 @@ def main(argv=None):
     if ready:
         digits = np.stack([reading.digit for reading in ready]).reshape(len(ready), 28 * 28)
         model = load_digit_model(args.model)
-        scores = dict(zip(map(id, ready), model.predict(digits, verbose=0)))
+        outputs = model.predict(digits, verbose=0)
+        check_probabilities(args.model, outputs)  # a NaN model's "guesses" are not printed
+        scores = dict(zip(map(id, ready), outputs))
         weights = network_weights(model) if args.show else None  # for --show's map of why it answered so
 
     # 3. One line per image, in the order given: best guess first, or what is wrong with the file.

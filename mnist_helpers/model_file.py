@@ -9,6 +9,7 @@ import argparse
 import zipfile
 from pathlib import Path
 
+from .archive import check_sizes, open_archive, read_through
 from .cli import path_arg
 from .errors import UserError
 from .files import write_output
@@ -16,6 +17,8 @@ from .lifecycle import stops_raise
 
 SUFFIX = ".keras"  # Keras 3's own format: one zip file holding the architecture and the weights
 INPUTS, OUTPUTS = 28 * 28, 10  # what every model of this project takes and gives
+MOST_BYTES = 256 * 2**20  # a .keras unpacked: ten times the widest lesson model's (4,096 hidden units, 26 MB trained)
+MOST_JSON = 2**20  # its config.json and metadata.json: a few kilobytes for the lesson's model
 
 
 def keras_file(text: str) -> Path:
@@ -45,9 +48,20 @@ def check_model_file(path) -> Path:
     return path
 
 
+def check_model_archive(path) -> None:
+    """The .keras file read through by the one bounded reader before Keras opens it: no member may unpack
+    to more than such a file holds (``MOST_BYTES``; its JSON, ``MOST_JSON``), and a damaged or truncated
+    member is one sentence here, not a traceback from h5py."""
+    fix = _train_hint(path)
+    with open_archive(path, "a Keras model file (a zip archive)", fix) as archive:
+        check_sizes(archive.infolist(), path, fix, most=MOST_BYTES, most_each={".json": MOST_JSON})
+        read_through(archive, path, fix)
+
+
 def load_digit_model(path):
     """Load a model saved by ``mnist_learn.py --save-model``: 784 pixel values in, 10 digit scores out."""
     path = check_model_file(path)
+    check_model_archive(path)
     from . import keras_setup
 
     keras_setup.import_keras_quietly()
@@ -56,8 +70,12 @@ def load_digit_model(path):
     try:
         with stops_raise():  # a stop lets Keras remove the folder it unpacks the file into
             model = keras.saving.load_model(path, safe_mode=True)  # never run code stored in a file
-    except OSError:
-        raise
+    except OSError as error:
+        if error.errno is not None:  # the disk's or the system's: lifecycle says it in one sentence
+            raise
+        raise UserError(
+            f"{path} is not a model this project can use: its weights cannot be read ({error}); {_train_hint(path)}."
+        )
     except Exception as error:  # Keras raises ValueError, TypeError, KeyError ... for files it cannot rebuild
         if "lambda" in str(error).lower():
             reason = "it contains Python code (a Lambda layer), which Keras' safe mode refuses to run"
@@ -71,6 +89,18 @@ def load_digit_model(path):
             f"{(None, INPUTS)} in and {(None, OUTPUTS)} out; {_train_hint(path)}."
         )
     return model
+
+
+def check_probabilities(path, outputs) -> None:
+    """Refuse a model whose outputs are not ten probabilities (NaN weights, or no softmax at the end): its
+    guesses would be printed as if they meant something."""
+    import numpy as np
+
+    if not (np.isfinite(outputs).all() and (outputs >= 0).all() and np.allclose(outputs.sum(axis=1), 1, atol=1e-3)):
+        raise UserError(
+            f"{path} gives outputs that are not probabilities (NaN, negative, or not summing to 1: a diverged "
+            f"training, or no softmax at the end); {_train_hint(path)}."
+        )
 
 
 def _train_hint(path) -> str:

@@ -118,7 +118,9 @@ def load(path) -> dict:
     if not all(np.isfinite(array).all() for array in weights.values()):
         raise UserError(f"{path} holds weights that are not numbers (NaN or infinite): its training diverged; {fix}.")
     updates, accuracy, sample = stored["updates"], stored["accuracy"], stored["sample"]
-    if not (np.all((accuracy >= 0) & (accuracy <= 1)) and np.all(np.diff(updates) > 0) and updates[0] >= 0 and sample >= 1):
+    if not (
+        np.all((accuracy >= 0) & (accuracy <= 1)) and np.all(np.diff(updates) > 0) and updates[0] >= 0 and sample >= 1
+    ):
         raise UserError(f"{path} holds accuracies outside 0-1, update counts that do not rise, or no sample; {fix}.")
     return dict(stored, **weights)
 

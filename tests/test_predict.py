@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -194,6 +195,27 @@ def foreign_models(tmp_path_factory):
 
     keras.Sequential([keras.Input((784,)), Unregistered(), keras.layers.Dense(10)]).save(folder / "custom.keras")
     (folder / "text.keras").write_text("weights: none\n")
+    ours = keras.Sequential(
+        [keras.Input((784,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(10, activation="softmax")]
+    )
+    ours.save(folder / "ours.keras")
+    with zipfile.ZipFile(folder / "ours.keras") as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    weights = members["model.weights.h5"]
+    variants = {
+        "truncated": {"model.weights.h5": weights[: len(weights) // 2]},  # whole as a zip member, cut as HDF5
+        "bomb": {"config.json": members["config.json"] + b" " * (2 * 2**20)},  # 2 MB of config, deflated to 2 KB
+    }
+    for name, replaced in variants.items():
+        with zipfile.ZipFile(folder / f"{name}.keras", "w", zipfile.ZIP_DEFLATED) as archive:
+            for member, data in {**members, **replaced}.items():
+                archive.writestr(member, data)
+    damaged = bytearray((folder / "ours.keras").read_bytes())
+    damaged[damaged.index(b"model.weights.h5") + 600] ^= 0xFF  # a byte of the weights: their CRC-32 fails
+    (folder / "damaged.keras").write_bytes(bytes(damaged))
+    ours.set_weights([np.full_like(w, np.nan) for w in ours.get_weights()])
+    ours.save(folder / "nan.keras")
+    keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)]).save(folder / "linear.keras")
     return folder
 
 
@@ -204,6 +226,11 @@ def foreign_models(tmp_path_factory):
         ("small_input.keras", "takes inputs of shape (None, 100)"),
         ("custom.keras", "Keras could not rebuild it"),
         ("text.keras", "is not a Keras model file"),
+        ("truncated.keras", "its weights cannot be read"),
+        ("damaged.keras", "is damaged"),
+        ("bomb.keras", "config.json unpacks to 2,"),
+        ("nan.keras", "gives outputs that are not probabilities"),
+        ("linear.keras", "gives outputs that are not probabilities"),
         ("missing.keras", "There is no model at"),
     ],
 )
