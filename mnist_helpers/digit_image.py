@@ -34,6 +34,7 @@ that they agree within 0.01.
     original, digit = read_digit("photo.jpg")   # digit: float32 (28, 28), 0 = paper, 1 = ink
 """
 
+import stat
 import warnings
 from pathlib import Path
 
@@ -41,6 +42,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import UserError
+from .files import NOT_FILES
 
 DIGIT_BOX = 20  # MNIST scales each digit so its longest side fits 20 pixels ...
 FRAME = 28  # ... and centres it in a 28×28 frame
@@ -66,8 +68,10 @@ def open_image(path) -> Image.Image:
     """
     path = Path(path)
     try:
-        if path.is_dir():
-            raise UserError(f"{path} is a folder, not an image; give the path of a PNG or JPEG file.")
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):  # a FIFO could wait forever, a device never ends
+            kind = "a folder" if stat.S_ISDIR(mode) else NOT_FILES.get(stat.S_IFMT(mode), "not a regular file")
+            raise UserError(f"{path} is {kind}, not an image; give the path of a PNG or JPEG file.")
         if path.stat().st_size == 0:
             raise UserError(f"{path} is empty (0 bytes); give a PNG or JPEG photo of a digit.")
         with warnings.catch_warnings():

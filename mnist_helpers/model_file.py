@@ -6,6 +6,7 @@ is really saved or loaded.
 """
 
 import argparse
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -29,9 +30,19 @@ def keras_file(text: str) -> Path:
 
 
 def save_model(model, path) -> bool:
-    """Save ``model`` to ``path``; an interrupted or failed save leaves no file behind. True when it
-    replaced a file."""
-    return write_output(path, model.save)
+    """Save ``model`` to ``path``; an interrupted or failed save leaves no file behind, and nothing of
+    Keras' own: the folders Keras makes while it saves (``tempfile.mkdtemp``) go into one of ours,
+    removed afterwards, since a failed save (a full disk) leaves them. True when it replaced a file."""
+
+    def save(temporary):
+        with tempfile.TemporaryDirectory(prefix="mnist-learn-save-") as scratch:
+            kept, tempfile.tempdir = tempfile.tempdir, scratch  # Python's documented default for dir=
+            try:
+                model.save(temporary)
+            finally:
+                tempfile.tempdir = kept
+
+    return write_output(path, save)
 
 
 def check_model_file(path) -> Path:

@@ -210,12 +210,18 @@ def test_folders_and_files_without_permission_are_said_in_one_sentence(tmp_path,
         locked.chmod(0o700)
 
 
-def test_a_full_disk_after_training_loses_no_file_and_leaves_nothing(tiny_disk, digits):
-    """--save-model onto a full disk: the error that lifecycle.run turns into one sentence, and the disk
-    as it was."""
+def test_a_full_disk_after_training_loses_no_file_and_leaves_nothing(tiny_disk, digits, tmp_path, monkeypatch):
+    """--save-model onto a full disk: the error that lifecycle.run turns into one sentence naming the
+    model's path (issue 32: it said "standard output or a file"), the disk as it was, and nothing of
+    Keras' own saving left in the temporary folder (issue 32: a tmpXXXX/assets folder stayed)."""
+    import tempfile
+
     from conftest import SMALL_RUN, as_data
 
     from mnist_helpers.lesson_run import run_lesson
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # TMPDIR, as Python has read it
 
     with pytest.raises(OSError) as raised:
         run_lesson(
@@ -228,8 +234,14 @@ def test_a_full_disk_after_training_loses_no_file_and_leaves_nothing(tiny_disk, 
             tiny_disk / "m.keras",
             data=as_data(digits),
         )
-    assert raised.value.errno == errno.ENOSPC and "free some space" in str(lifecycle.as_user_error(raised.value))
+    said = str(lifecycle.as_user_error(raised.value))
+    assert (
+        raised.value.errno == errno.ENOSPC
+        and said.startswith(f"{tiny_disk / 'm.keras'}:")
+        and "free some space" in said
+    )
     assert list(tiny_disk.iterdir()) == []
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 def test_a_reader_that_goes_away_ends_the_run_quietly(idx_folder, tmp_path):

@@ -158,6 +158,7 @@ def test_a_second_run_over_a_glob_reads_only_your_images(model, tmp_path, monkey
 def test_good_images_are_still_read_when_others_fail(model, photos, tmp_path, capsys):
     (tmp_path / "notes.png").write_text("not a picture")
     (tmp_path / "empty.jpg").touch()
+    os.mkfifo(fifo := tmp_path / "fifo.png")
     bad = {
         tmp_path / "notes.png": "is not an image",
         tmp_path / "missing.png": "does not exist",
@@ -166,6 +167,8 @@ def test_good_images_are_still_read_when_others_fail(model, photos, tmp_path, ca
         write_truncated_jpeg(tmp_path / "cut.jpg"): "is truncated",
         write_bomb(tmp_path / "bomb.png"): "too large to open safely",
         tmp_path: "is a folder",
+        fifo: "is a FIFO, not an image",  # issue 33, item 11: it was called "empty (0 bytes)"
+        Path(os.devnull): "is a device, not an image",
     }
     code, out, err = predict_here(photos[0], *bad, photos[1], "--model", model, capsys=capsys)
     assert code == 1
