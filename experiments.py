@@ -147,15 +147,14 @@ def run_experiments(names: list, options, data) -> None:
                     print(f"  test accuracy {done[key].test_accuracy:.4f}, {done[key].seconds:.1f} s", flush=True)
             outcomes.append(done[key])
             new_rows.append(make_row(name, label(setting, options.quick), done[key], done[key]))
-            # Save after every run: Ctrl-C keeps what is finished.
+            # Save after every run: Ctrl-C keeps what is finished, this session's and the earlier rows not rerun yet.
             notes = [quick_note(data) if options.quick else LECUN_NOTE]
-            rows = update_rows(options.out, name, new_rows, list(EXPERIMENTS), notes)
-            labels = [label(setting, options.quick) for setting, _ in settings[:i]]
-            title = f"Experiment '{name}'" + (f" ({quick_note(data)})" if options.quick else "")
-            figure = experiment_figure(
-                title, labels, [o.test_accuracy for o in outcomes], [o.history for o in outcomes]
-            )
-            save_figure(figure, options.out / f"{name}.png")
+            labels = [label(setting, options.quick) for setting, _ in settings]
+            rows = update_rows(options.out, name, new_rows, list(EXPERIMENTS), notes, pending=labels[i:])
+        # The picture once the experiment is whole: a stopped rerun leaves the earlier, whole one.
+        title = f"Experiment '{name}'" + (f" ({quick_note(data)})" if options.quick else "")
+        figure = experiment_figure(title, labels, [o.test_accuracy for o in outcomes], [o.history for o in outcomes])
+        save_figure(figure, options.out / f"{name}.png")
     minutes, seconds = divmod(round(time.perf_counter() - started), 60)
     print()
     print(markdown_table(rows))

@@ -52,9 +52,9 @@ def read_rows(folder) -> list[dict]:
     if not path.is_file():  # a FIFO would wait forever
         raise UserError(f"{path} is not a regular file; move it away or choose --out DIR.")
     try:
-        with open(path, newline="", encoding="utf-8") as file:
+        with open(path, newline="", encoding="utf-8-sig") as file:  # -sig: a spreadsheet's byte-order mark
             reader = csv.DictReader(file)
-            rows = list(reader)
+            rows = [row for row in reader if tuple(row.values()) != COLUMNS]  # a header pasted in again
         if tuple(reader.fieldnames or ()) != COLUMNS or any(None in row or None in row.values() for row in rows):
             raise ValueError("other columns")
     except OSError as error:
@@ -64,12 +64,13 @@ def read_rows(folder) -> list[dict]:
     return rows
 
 
-def update_rows(folder, experiment: str, new_rows: list[dict], order: list[str], notes: list[str] = ()) -> list:
+def update_rows(folder, experiment: str, new_rows: list[dict], order: list[str], notes=(), pending=()) -> list:
     """Replace ``experiment``'s rows in the folder's table by ``new_rows`` and write it again, keeping the
-    rows another session wrote meanwhile; the table as written."""
+    rows another session wrote meanwhile, and the rows of settings still ``pending`` in this session;
+    the table as written."""
     Path(folder).mkdir(parents=True, exist_ok=True)
     with exclusive(folder):
-        rows = replace_experiment(read_rows(folder), experiment, new_rows, order)
+        rows = replace_experiment(read_rows(folder), experiment, new_rows, order, pending)
         write_rows(folder, rows, notes)
     return rows
 
@@ -91,7 +92,7 @@ def write_rows(folder, rows: list[dict], notes: list[str] = ()) -> None:
 
 def markdown_table(rows: list[dict]) -> str:
     """The rows as a Markdown table, numbers right-aligned, columns padded so it also reads as plain text."""
-    text = [list(COLUMNS)] + [[row[column] for column in COLUMNS] for row in rows]
+    text = [list(COLUMNS)] + [[cell(row[column]) for column in COLUMNS] for row in rows]
     widths = [max(len(line[i]) for line in text) for i in range(len(COLUMNS))]
     numeric = [i >= 2 for i in range(len(COLUMNS))]
 
@@ -103,8 +104,15 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join([line(text[0]), rule, *(line(cells) for cells in text[1:])]) + "\n"
 
 
-def replace_experiment(rows: list[dict], experiment: str, new_rows: list[dict], order: list[str]) -> list[dict]:
-    """``rows`` with ``experiment``'s rows replaced by ``new_rows``, experiments kept in ``order``."""
-    kept = [row for row in rows if row["experiment"] != experiment] + new_rows
+def cell(text: str) -> str:
+    """A table cell as Markdown shows it on one line: ``|`` escaped, line breaks as spaces."""
+    return " ".join(text.replace("|", "\\|").split())
+
+
+def replace_experiment(rows: list[dict], experiment: str, new_rows: list[dict], order: list[str], pending=()) -> list:
+    """``rows`` with ``experiment``'s rows replaced by ``new_rows``, but those of settings still ``pending``
+    (a rerun stopped half way keeps them), experiments kept in ``order``."""
+    waiting = [row for row in rows if row["experiment"] == experiment and row["setting"] in pending]
+    kept = [row for row in rows if row["experiment"] != experiment] + new_rows + waiting
     rank = {name: i for i, name in enumerate(order)}
     return sorted(kept, key=lambda row: rank.get(row["experiment"], len(rank)))  # stable: settings keep their order

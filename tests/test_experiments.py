@@ -213,3 +213,53 @@ def test_a_foreign_results_file_is_left_alone(tmp_path, idx_folder):
     with pytest.raises(UserError, match="results.csv is not a results table written by experiments.py"):
         experiments.main(["--quick", "--data", str(idx_folder), "--out", str(tmp_path)])
     assert (tmp_path / "results.csv").read_text() == "name,score\nalice,3\n"
+
+
+def test_a_rerun_stopped_half_way_keeps_the_earlier_rows_and_picture(quick, idx_folder, tmp_path, monkeypatch):
+    """Issue 33, item 9: Ctrl-C during the second run of a rerun of 'batch' dropped the earlier second row,
+    and the picture became the one-run picture. Now: the first row is new, the second still the earlier
+    one, and the picture the earlier whole one."""
+    _, out, _ = quick
+    shutil.copytree(out, tmp_path, dirs_exist_ok=True)
+    columns, rows = read_csv(tmp_path)
+    for row in rows:
+        row["seconds"] = "999.9"  # marks every row as old
+    with open(tmp_path / "results.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    picture = (tmp_path / "batch.png").read_bytes()
+    trained, train = [], experiments.train
+
+    def stopped_on_the_second_run(*args):
+        if trained:
+            raise KeyboardInterrupt  # what Ctrl-C raises inside a run
+        trained.append(True)
+        return train(*args)
+
+    monkeypatch.setattr(experiments, "train", stopped_on_the_second_run)
+    with pytest.raises(KeyboardInterrupt):
+        run_here("batch", "--quick", "--quiet", "--data", idx_folder, "--out", tmp_path)
+    _, after = read_csv(tmp_path)
+    assert [(row["experiment"], row["setting"]) for row in after] == [
+        (row["experiment"], row["setting"]) for row in rows
+    ]
+    batch = [row["seconds"] for row in after if row["experiment"] == "batch"]
+    assert len(batch) == 2 and batch[0] != "999.9" and batch[1] == "999.9", batch
+    assert (tmp_path / "batch.png").read_bytes() == picture
+
+
+def test_a_table_from_a_spreadsheet_or_with_odd_cells_is_read_and_written_right(tmp_path):
+    """Issue 33, item 12: a UTF-8 byte-order mark (a spreadsheet's save) is read, a header pasted in again is
+    not a row, and a | or a line break in a cell keeps the Markdown table's columns."""
+    from mnist_helpers.results_table import markdown_table, read_rows, write_rows
+
+    row = dict.fromkeys(COLUMNS, "1")
+    row.update(experiment="mine", setting="a | b\nc")
+    write_rows(tmp_path, [row])
+    text = (tmp_path / "results.csv").read_text(encoding="utf-8")
+    header = ",".join(COLUMNS)
+    (tmp_path / "results.csv").write_text("\ufeff" + text + header + "\r\n", encoding="utf-8")
+    assert read_rows(tmp_path) == [row]
+    table = markdown_table([row]).splitlines()
+    assert [line.count(" | ") for line in table] == [len(COLUMNS) - 1] * 3 and "a \\| b c" in table[2]
