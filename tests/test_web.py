@@ -531,3 +531,43 @@ def test_the_replay_slider_changes_what_the_page_shows_and_gives_it_back(browser
     recorded = page.page.evaluate("() => window.MNIST_RECORDING.accuracy.at(-1) * window.MNIST_RECORDING.sample")
     assert page.page.evaluate("() => window.mnistPage.state.sampleRight") == round(recorded)
     assert page.errors == []
+
+
+def test_the_page_refuses_a_recording_or_sample_it_cannot_use_and_keeps_working(browser, tmp_path):
+    """Issue 33, item 8: the page checked weights.js only. A damaged recording.js or sample.js is now one
+    sentence where the replay or the sample count would be, and the drawing is still read."""
+    recorded, sampled = (WEB / "recording.js").read_text(), (WEB / "sample.js").read_text()
+    first_moment = re.search(r'moments: \[\n    "([^"]*)"', recorded).group(1)
+    infinite = base64.b64encode(np.full(len(base64.b64decode(first_moment)) // 2, np.inf, "<f2").tobytes()).decode()
+    labels = re.search(r'labels: "(\d*)"', sampled).group(1)
+    cases = {
+        ("recording.js", "bad base64"): recorded.replace(first_moment, "%%%" + first_moment[3:]),
+        ("recording.js", "odd length"): recorded.replace(first_moment, first_moment[:-8]),
+        ("recording.js", "infinite moment"): recorded.replace(first_moment, infinite),
+        ("recording.js", "no accuracy"): re.sub(r"  accuracy: .*\n", "", recorded),
+        ("recording.js", "updates fall"): recorded.replace("updates: [0, 1, 2,", "updates: [0, 2, 1,"),
+        ("sample.js", "labels too few"): sampled.replace(labels, labels[:-30]),
+        ("sample.js", "count too large"): sampled.replace("count: 500", "count: 900").replace(
+            labels, labels + labels[:400]
+        ),
+        ("sample.js", "not a PNG"): sampled.replace("data:image/png;base64,iVBOR", "data:image/png;base64,AAAAA"),
+    }
+    for (name, case), text in cases.items():
+        folder = tmp_path / case.replace(" ", "_")
+        folder.mkdir()
+        copy_of_the_page(folder, (WEB / "weights.js").read_text())
+        for other in ("recording.js", "sample.js"):
+            (folder / other).write_text(text if other == name else (WEB / other).read_text())
+        page = Page(browser, folder)
+        where = "#moment-said" if name == "recording.js" else "#sample-said"
+        page.page.wait_for_function(
+            f"() => document.querySelector('{where}').textContent.includes('damaged')", timeout=5000
+        )
+        said = page.page.inner_text(where)
+        assert said.startswith(f"web/{name} is damaged") and "python export_web.py" in said, (case, said)
+        assert "NaN" not in page.page.inner_text("body"), case
+        page.draw(SEVEN)  # the rest of the page works
+        assert page.state()["probabilities"] is not None and page.errors == [], (case, page.errors)
+        if name == "recording.js":
+            assert page.page.locator("#moment").is_disabled()
+        page.page.close()

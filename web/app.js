@@ -749,7 +749,7 @@ function reset() {
 
 // MNIST's test digits the page carries (sample.js, made by export_web.py --sample): how many of them
 // the network reads right now, against how many it read with the weights it came with.
-const sample = { pixels: [], labels: [] };
+const sample = { pixels: [], labels: [], problem: null };
 function measureSample() {
   if (!sample.pixels.length) return;
   state.sampleRight = sample.pixels.reduce((right, pixels, k) => {
@@ -763,6 +763,8 @@ function showSample() {
   const said = $("sample-said");
   if (!window.MNIST_SAMPLE) {
     said.textContent = "web/sample.js is missing, so the page cannot say what teaching costs on MNIST: python export_web.py --sample writes it.";
+  } else if (sample.problem) {
+    said.textContent = `${sample.problem}, so the page cannot say what teaching costs on MNIST: python export_web.py --sample writes it again.`;
   } else if (state.sampleRight !== null) {
     const n = sample.labels.length;
     said.textContent = `On ${n} MNIST test digits it reads ${state.sampleRight} right: ${percent(state.sampleRight / n)} ` +
@@ -770,12 +772,31 @@ function showSample() {
   }
 }
 
+// What is wrong with sample.js, or null: the layout export_web.py's sample_script writes.
+function sampleProblem(S, image) {
+  if (typeof S !== "object" || !Number.isInteger(S.count) || S.count < 1 || !Number.isInteger(S.columns) || S.columns < 1) {
+    return "web/sample.js is damaged (no count of digits)";
+  }
+  if (typeof S.labels !== "string" || !/^[0-9]*$/.test(S.labels) || S.labels.length !== S.count) {
+    return `web/sample.js is damaged (its labels are not ${S.count} digits 0-9)`;
+  }
+  if (typeof S.png !== "string" || !S.png.startsWith("data:image/png;base64,")) return "web/sample.js is damaged (no PNG of its digits)";
+  if (image && (image.width !== S.columns * FRAME || image.height < Math.ceil(S.count / S.columns) * FRAME)) {
+    return `web/sample.js is damaged (its PNG does not hold ${S.count} digits, ${S.columns} to a row)`;
+  }
+  return null;
+}
+
 async function loadSample() {
   const S = window.MNIST_SAMPLE;
   if (!S) return showSample();
+  sample.problem = sampleProblem(S, null);
+  if (sample.problem) return showSample();
   const image = new Image();
   image.src = S.png;
-  await image.decode();
+  try { await image.decode(); } catch (error) { sample.problem = "web/sample.js is damaged (its PNG cannot be read)"; }
+  sample.problem = sample.problem || sampleProblem(S, image);
+  if (sample.problem) return showSample();
   const canvas = document.createElement("canvas");
   canvas.width = image.width; canvas.height = image.height;
   const context = canvas.getContext("2d", { willReadFrequently: true });
@@ -804,10 +825,30 @@ function halfToFloat(h) {
 
 const R = window.MNIST_RECORDING;
 const slider = $("moment");
+// What is wrong with recording.js, or null: the checks recording.load makes in Python, and every moment
+// decoded once, here, so that the slider never meets a moment it cannot show.
 function recordingProblem() {
+  const again = "python record.py, then python export_web.py --recording recording.npz writes it again";
   if (!R) return "web/recording.js is missing, so there is no training to replay: python record.py, then python export_web.py --recording recording.npz writes it.";
-  if (R.hidden !== HIDDEN || !Array.isArray(R.moments) || R.moments.length !== R.updates.length - 1) {
+  if (typeof R !== "object" || !Array.isArray(R.updates) || R.updates.length < 2 || !Array.isArray(R.moments)) {
+    return `web/recording.js is damaged (no update counts or moments): ${again}.`;
+  }
+  if (!R.updates.every((u, k) => Number.isInteger(u) && u >= 0 && (k === 0 || u > R.updates[k - 1]))) {
+    return `web/recording.js is damaged (its update counts do not rise): ${again}.`;
+  }
+  if (!Array.isArray(R.accuracy) || R.accuracy.length !== R.updates.length || !R.accuracy.every((a) => a >= 0 && a <= 1)) {
+    return `web/recording.js is damaged (no accuracy between 0 and 1 for each moment): ${again}.`;
+  }
+  if (!Number.isInteger(R.sample) || R.sample < 1) return `web/recording.js is damaged (no sample size): ${again}.`;
+  if (R.hidden !== HIDDEN || R.moments.length !== R.updates.length - 1) {
     return `web/recording.js is the training of another model (${R.hidden} hidden units, not ${HIDDEN}): export the weights and the recording together, python export_web.py --recording recording.npz.`;
+  }
+  const count = weights.reduce((n, { values }) => n + values.length, 0);
+  for (const [k, moment] of R.moments.entries()) {
+    let halves;
+    try { halves = new Uint16Array(bytesOf(moment).buffer); } catch (error) { halves = null; }
+    if (!halves || halves.length !== count) return `web/recording.js is damaged (moment ${k} is not ${count} float16 numbers in base64): ${again}.`;
+    if (halves.some((h) => (h & 0x7c00) === 0x7c00)) return `web/recording.js is damaged (moment ${k} holds numbers that are not finite): ${again}.`;
   }
   if (!Array.isArray(R.ends) || R.ends.some((b, d) => b !== shipped[3][d])) {
     return "web/recording.js is the training of another model than web/weights.js (exported from a model, with no recording): export the two together, python record.py, then python export_web.py --recording recording.npz.";
@@ -840,7 +881,7 @@ function showMoment(index) {
 }
 
 function sayMoment() {
-  if (!R || recordingProblem()) return;
+  if (replayProblem) return;  // no recording, or one the page cannot show: said once, at start-up
   const last = R.updates.length - 1, index = state.moment;
   const after = index === 0 ? "Before the first update (the seeded starting weights)" :
     `After ${R.updates[index].toLocaleString("en")} of ${R.updates[last].toLocaleString("en")} updates`;
