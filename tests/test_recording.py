@@ -271,3 +271,25 @@ def test_a_long_run_keeps_a_bounded_number_of_moments():
         kept = recording.moments(469, epochs)
         assert len(kept) <= recording.MOST_MOMENTS and kept[-1] == 469 * epochs and kept == sorted(set(kept))
     assert len(recording.moments(469, 400)) == recording.MOST_MOMENTS
+
+
+def test_a_sample_from_a_small_test_set_says_what_it_holds(synthetic_run, digits, tmp_path, capsys):
+    """Issue 33, item 11: with 30 test digits --sample said 500 (it wrote 25), and under 25 it crashed."""
+    from conftest import page_sample
+
+    for count in (30, 20):
+        out = tmp_path / str(count) / "weights.js"
+        small = dict(digits, x_test=digits["x_test"][:count], y_test=digits["y_test"][:count])
+        flags = ["--model", str(synthetic_run[1]), "--out", str(out), "--sample"]
+        with mnist_data.given(as_data(small)):
+            if count < 25:
+                with pytest.raises(
+                    UserError, match="holds 20 test digits, and the page's sample takes whole rows of 25"
+                ):
+                    export_web.main(flags)
+                assert not out.parent.exists()  # refused before any file was written
+                continue
+            export_web.main(flags)
+        assert f"Wrote {out.parent / 'sample.js'}: 25 test digits." in capsys.readouterr().out
+        images, labels = page_sample((out.parent / "sample.js").read_text())
+        assert np.array_equal(images, digits["x_test"][:25]) and np.array_equal(labels, digits["y_test"][:25])
