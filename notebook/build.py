@@ -72,12 +72,19 @@ def definitions() -> dict:
 DEFINES = ("def ", "class ")
 
 
-def with_sources(cell, sources: dict) -> None:
-    """Put the source of the definitions a cell names (``source="a b"``) above its own lines."""
+def with_sources(cell, sources: dict, defined: set) -> None:
+    """Put the source of the definitions a cell names (``source="a b"``) above its own lines; ``defined``,
+    the names the cells above have defined, grows by them. A definition that uses another of the drawing
+    modules' names that no cell defines stops the build (it would stop the notebook with a NameError)."""
     names = cell.metadata.pop("source", "").split()
     missing = [name for name in names if name not in sources]
     if missing:
         raise ValueError(f"{SOURCE.name} names {missing}, which no drawing module defines")
+    defined.update(names)
+    used = {node.id for name in names for node in ast.walk(ast.parse(sources[name])) if isinstance(node, ast.Name)}
+    undefined = sorted(name for name in used & set(sources) if name not in defined)
+    if undefined:
+        raise ValueError(f"{SOURCE.name}: the cell of {names} uses {undefined}; add them to its source= or one above")
     if names:
         shown = list(dict.fromkeys(sources[name] for name in names))  # RED and BLUE: their one line, once
         text = shown[0]
@@ -89,9 +96,9 @@ def with_sources(cell, sources: dict) -> None:
 def build() -> nbformat.NotebookNode:
     lesson = lesson_cells()
     notebook = jupytext.read(SOURCE, fmt="md")
-    placed, sources = [], definitions()
+    placed, sources, defined = [], definitions(), set()
     for cell in notebook.cells:
-        with_sources(cell, sources)
+        with_sources(cell, sources, defined)
         name = cell.metadata.pop("lesson", None)
         if name is not None:
             cell.source = lesson[name]
