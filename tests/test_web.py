@@ -540,34 +540,31 @@ def test_the_page_refuses_a_recording_or_sample_it_cannot_use_and_keeps_working(
     first_moment = re.search(r'moments: \[\n    "([^"]*)"', recorded).group(1)
     infinite = base64.b64encode(np.full(len(base64.b64decode(first_moment)) // 2, np.inf, "<f2").tobytes()).decode()
     labels = re.search(r'labels: "(\d*)"', sampled).group(1)
-    cases = {
-        ("recording.js", "bad base64"): recorded.replace(first_moment, "%%%" + first_moment[3:]),
-        ("recording.js", "odd length"): recorded.replace(first_moment, first_moment[:-8]),
-        ("recording.js", "infinite moment"): recorded.replace(first_moment, infinite),
-        ("recording.js", "no accuracy"): re.sub(r"  accuracy: .*\n", "", recorded),
-        ("recording.js", "updates fall"): recorded.replace("updates: [0, 1, 2,", "updates: [0, 2, 1,"),
-        ("sample.js", "labels too few"): sampled.replace(labels, labels[:-30]),
-        ("sample.js", "count too large"): sampled.replace("count: 500", "count: 900").replace(
-            labels, labels + labels[:400]
-        ),
-        ("sample.js", "not a PNG"): sampled.replace("data:image/png;base64,iVBOR", "data:image/png;base64,AAAAA"),
+    recordings = {
+        "bad base64": recorded.replace(first_moment, "%%%" + first_moment[3:]),
+        "odd length": recorded.replace(first_moment, first_moment[:-8]),
+        "infinite moment": recorded.replace(first_moment, infinite),
+        "no accuracy": re.sub(r"  accuracy: .*\n", "", recorded),
+        "updates fall": recorded.replace("updates: [0, 1, 2,", "updates: [0, 2, 1,"),
     }
-    for (name, case), text in cases.items():
+    samples = {
+        "labels too few": sampled.replace(labels, labels[:-30]),
+        "count too large": sampled.replace("count: 500", "count: 900").replace(labels, labels + labels[:400]),
+        "not a PNG": sampled.replace("data:image/png;base64,iVBOR", "data:image/png;base64,AAAAA"),
+    }
+    for k, (case, recording_js) in enumerate(recordings.items()):  # a damaged recording and sample in each page
+        sample_case = list(samples)[k % len(samples)]
         folder = tmp_path / case.replace(" ", "_")
         folder.mkdir()
         copy_of_the_page(folder, (WEB / "weights.js").read_text())
-        for other in ("recording.js", "sample.js"):
-            (folder / other).write_text(text if other == name else (WEB / other).read_text())
+        (folder / "recording.js").write_text(recording_js)
+        (folder / "sample.js").write_text(samples[sample_case])
         page = Page(browser, folder)
-        where = "#moment-said" if name == "recording.js" else "#sample-said"
-        page.page.wait_for_function(
-            f"() => document.querySelector('{where}').textContent.includes('damaged')", timeout=5000
-        )
-        said = page.page.inner_text(where)
-        assert said.startswith(f"web/{name} is damaged") and "python export_web.py" in said, (case, said)
-        assert "NaN" not in page.page.inner_text("body"), case
+        page.page.wait_for_function("() => document.querySelector('#sample-said').textContent.includes('damaged')")
+        for name, where, what in (("recording.js", "#moment-said", case), ("sample.js", "#sample-said", sample_case)):
+            said = page.page.inner_text(where)
+            assert said.startswith(f"web/{name} is damaged") and "python export_web.py" in said, (what, said)
+        assert "NaN" not in page.page.inner_text("body") and page.page.locator("#moment").is_disabled(), case
         page.draw(SEVEN)  # the rest of the page works
         assert page.state()["probabilities"] is not None and page.errors == [], (case, page.errors)
-        if name == "recording.js":
-            assert page.page.locator("#moment").is_disabled()
         page.page.close()
