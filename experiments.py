@@ -3,6 +3,7 @@
     python experiments.py                   # all of them (about 3 minutes on 2 cores)
     python experiments.py hidden normalize  # some
     python experiments.py --list            # what each one compares
+    python experiments.py --mine            # your own runs of mnist_learn.py (runs.csv), side by side
 
 The table goes to experiments/results.md and results.csv, with one picture per experiment;
 a --quick smoke test goes to experiments/quick/ instead, and says so in every row and title.
@@ -19,7 +20,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from mnist_helpers.cli import add_data_flag, add_quiet_flag, add_seed_flag, path_arg
-from mnist_helpers.files import Plan
+from mnist_helpers import runs
+from mnist_helpers.errors import UserError
+from mnist_helpers.files import Plan, said
+from mnist_helpers.lesson_output import RUNS_PICTURE
+from mnist_helpers.runs import RUNS
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.results_table import (
     CSV_NAME,
@@ -88,6 +93,21 @@ def parse_args(argv=None):
     )
     parser.add_argument("--list", action="store_true", help="list the experiments and their settings, run nothing")
     parser.add_argument(
+        "--mine",
+        action="store_true",
+        help=f"train nothing: print your runs of mnist_learn.py (--runs, default {RUNS}) and draw them, PLOTS/{RUNS_PICTURE}",
+    )
+    parser.add_argument(
+        "--runs", type=path_arg, default=Path(RUNS), metavar="FILE", help=f"with --mine: your runs (default {RUNS})"
+    )
+    parser.add_argument(
+        "--plots",
+        type=path_arg,
+        default=Path("plots"),
+        metavar="DIR",
+        help="with --mine: where the picture goes (default plots/)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help=f"a smoke test: {QUICK_TRAIN:,} images, 1 epoch per run, labelled as such, in {OUT}/quick/",
@@ -104,6 +124,23 @@ def list_experiments() -> None:
         print(f"{name}: {compares}")
         for setting, flags in settings:
             print(f"    {setting:28} python mnist_learn.py {flags}".rstrip())
+
+
+def show_mine(path: Path, plots: Path) -> None:
+    """--mine: the table of your runs, as mnist_learn.py added them to ``path``, and their picture."""
+    from mnist_helpers.plotting import runs_figure, save_figure
+
+    picture = Plan(path).writes(plots / RUNS_PICTURE, "--plots", "the picture")
+    try:
+        rows = runs.read_runs(path)
+    except runs.Unreadable as why:
+        raise UserError(f"{path} is not a table of your runs: {why}; give --runs the file mnist_learn.py writes.")
+    if not rows:
+        raise UserError(f"There are no runs in {path} yet; each `python mnist_learn.py` adds its row there.")
+    numbered = [{"#": str(number), **row} for number, row in enumerate(rows, 1)]
+    print(markdown_table(numbered, ("#", *runs.COLUMNS)))
+    replaced = save_figure(runs_figure(rows, last_is_this_run=False), picture)
+    print(f"{len(rows)} runs in {path}. Picture: {said(picture, replaced)}")
 
 
 def quick_subset(mnist):
@@ -200,6 +237,8 @@ def main(argv=None):
     options = parse_args(argv)
     if options.list:
         return list_experiments()
+    if options.mine:
+        return show_mine(options.runs, options.plots)
     # Check everything a user can get wrong before the first run starts.
     plan = Plan(options.data)
     for output in (CSV_NAME, MARKDOWN_NAME, *(f"{name}.png" for name in EXPERIMENTS)):

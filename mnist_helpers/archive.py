@@ -122,7 +122,7 @@ def _data(archive: zipfile.ZipFile, name: str, shape: tuple, fortran_order: bool
     info = archive.getinfo(name)
     promised = math.prod(shape) * dtype.itemsize
     with archive.open(info) as member:
-        member.seek(info.file_size - promised)  # past the header
+        member.read(info.file_size - promised)  # the header, read (not seeked past: a seek skips the CRC check)
         data = read_at_most(member, promised)
     order = "F" if fortran_order else "C"
     return np.frombuffer(data, dtype=dtype, count=math.prod(shape)).reshape(shape, order=order)

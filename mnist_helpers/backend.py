@@ -52,6 +52,14 @@ def choose(environ=os.environ) -> str:
     return backend
 
 
+def describe_backend() -> str:
+    """'tensorflow 2.21.0': the backend that runs and its version (Keras has imported it already)."""
+    import keras
+
+    backend = keras.backend.backend()
+    return f"{backend} {importlib.import_module(backend).__version__}"
+
+
 def describe() -> str:
     """'Keras 3.15.1 on TensorFlow 2.21.0.', with a word on the figures off the README's backend."""
     import keras

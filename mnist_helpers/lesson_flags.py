@@ -21,8 +21,9 @@ from .cli import add_quiet_flag, add_training_flags, batch_size_int, hidden_unit
 from .cli import path_arg, positive_int, seed_int
 from .errors import UserError
 from .files import Plan, ensure_writable_folder
-from .lesson_output import PICTURES, go_quiet
+from .lesson_output import PICTURES, RUNS_PICTURE, go_quiet
 from .model_file import keras_file
+from .runs import RUNS
 
 PLOTS = "plots"  # where the pictures of a run go
 VALIDATIONS = ("test", "split")
@@ -86,6 +87,15 @@ def parser_for(lesson: dict) -> argparse.ArgumentParser:
         "--plots", type=path_arg, default=Path(PLOTS), metavar="DIR", help=f"folder for the pictures (default {PLOTS}/)"
     )
     parser.add_argument("--no-plots", action="store_true", help="draw no pictures (Matplotlib is then never loaded)")
+    runs = Path(RUNS) if lesson.get("__name__") == "__main__" else None  # a run inside a program adds no row
+    parser.add_argument(
+        "--runs",
+        type=path_arg,
+        default=runs,
+        metavar="FILE",
+        help=f"the table of your runs this run's row is added to (default {runs or 'none: a run inside another program'})",
+    )
+    parser.add_argument("--no-runs", action="store_const", const=None, dest="runs", help="add no row for this run")
     add_quiet_flag(parser)
     return parser
 
@@ -121,8 +131,10 @@ def check_outputs(flags) -> Plan:
     plan = Plan(flags.data)
     if flags.save_model:
         plan.writes(flags.save_model, "--save-model", "the model")
+    if flags.runs:
+        plan.writes(flags.runs, "--runs", "your runs")
     if not flags.no_plots:
         ensure_writable_folder(flags.plots, "the pictures")
-        for name in PICTURES:
+        for name in (*PICTURES, RUNS_PICTURE) if flags.runs else PICTURES:
             plan.writes(flags.plots / name, "--plots", "the pictures")
     return plan

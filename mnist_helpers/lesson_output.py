@@ -10,14 +10,16 @@ switch does not reach); the results and what is saved still reach the real strea
 import io
 import math
 import sys
+import time
 from dataclasses import dataclass
 
-from . import lifecycle
+from . import lifecycle, runs
 from .errors import UserError
 from .files import said
 from .shapes import check_fit_inputs, shape_table
 
 PICTURES = ("learning_curves.png", "confusion_matrix.png", "mistakes.png", "hidden_units.png")  # a run's pictures
+RUNS_PICTURE = "runs.png"  # your runs side by side, drawn with the others when the run adds its row
 RAW_PIXELS_NOTE = (
     "  Raw 0-255 pixels, not scaled to 0-1 (the normalize lines are off), as in the post's first runs.\n"
     "  Keras 3 takes the cross-entropy from the logits under the softmax, so saturated outputs still learn:\n"
@@ -79,6 +81,8 @@ def show_plan(lesson: dict) -> None:
     for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
         check_fit_inputs(lesson["model"], lesson[x], lesson[y], x, y)
     plan(lesson["EPOCHS"], lesson["BATCH_SIZE"], lesson["x_train"], validation_count, lesson["VALIDATION"])
+    if "outputs" in lesson:  # the command line's: the fit's time, for the run's row
+        lesson["outputs"].fit_started = time.perf_counter()
 
 
 def plan(epochs: int, batch_size: int, x_train, validation_count: int, validation: str, log=print) -> None:
@@ -126,21 +130,45 @@ def save_outputs(outputs, lesson: dict) -> None:
     from .model_file import save_model
 
     model, history = lesson["model"], lesson["history"].history
+    started = getattr(outputs, "fit_started", None)  # set by show_plan, just before fit
+    seconds = time.perf_counter() - started if started is not None else float("nan")  # fit and evaluate
     show_results(lesson["test_loss"], lesson["test_acc"], history, len(lesson["x_test"]))
     if outputs.save_model:
         replaced = save_model(model, outputs.save_model)
         tell(f"Saved the trained model to {said(outputs.save_model, replaced)}.")
+    rows = remember(outputs.runs, lesson, seconds) if outputs.runs else None
     if not outputs.no_plots:
         tell("Drawing the pictures...", flush=True)
-        drawn = draw_pictures(outputs.plots, model, history, lesson["x_test"], lesson["y_test"])
+        drawn = draw_pictures(outputs.plots, model, history, lesson["x_test"], lesson["y_test"], rows)
         tell(f"Pictures in {outputs.plots}/: {', '.join(said(path.name, replaced) for path, replaced in drawn)}")
+    if rows:
+        print("\n".join(runs.comparison(rows, outputs.runs)))
     if lesson["__name__"] == "__main__":  # python mnist_learn.py, not a run inside another program
         lifecycle.finish()
 
 
-def draw_pictures(folder, model, history: dict, x_test, y_test) -> list:  # [(path, replaced a file)]
-    """The four pictures of a run, of the lesson's own test arrays as it evaluated them."""
-    from .plotting import save_training_pictures  # Matplotlib loads only here
+def remember(path, lesson: dict, seconds: float):
+    """This run's row added to ``path`` (runs.py); every row, this one last, or None when the file is not a
+    table of runs, which is then left as it is and said in one sentence."""
+    import keras
+
+    from .backend import describe_backend
+
+    count = updates(lesson["EPOCHS"], lesson["BATCH_SIZE"], len(lesson["x_train"]))
+    row = runs.row_of(lesson, describe_backend(), keras.version(), count, seconds)
+    try:
+        return runs.append_run(path, row)
+    except runs.Unreadable as why:
+        tell(
+            f"Your runs: {path} is left as it is and this run's row kept out of it: {why}; move it away to start a new one."
+        )
+        return None
+
+
+def draw_pictures(folder, model, history: dict, x_test, y_test, rows=None) -> list:  # [(path, replaced a file)]
+    """The four pictures of a run, of the lesson's own test arrays as it evaluated them, and with ``rows``
+    (your runs, this one last) a fifth: runs.png."""
+    from .plotting import runs_figure, save_figure, save_training_pictures  # Matplotlib loads only here
 
     import keras
 
@@ -150,4 +178,7 @@ def draw_pictures(folder, model, history: dict, x_test, y_test) -> list:  # [(pa
     kernel = model.layers[0].get_weights()[0]
     paths = [folder / name for name in PICTURES]
     labels = y_test.argmax(axis=1)
-    return list(zip(paths, save_training_pictures(paths, history, x_test, labels, probabilities, kernel)))
+    drawn = list(zip(paths, save_training_pictures(paths, history, x_test, labels, probabilities, kernel)))
+    if rows:
+        drawn.append((folder / RUNS_PICTURE, save_figure(runs_figure(rows), folder / RUNS_PICTURE)))
+    return drawn

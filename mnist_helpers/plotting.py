@@ -307,3 +307,54 @@ def experiment_figure(title: str, settings: list, test_accuracies: list, histori
     curves_ax.grid(alpha=0.3)
     curves_ax.legend(fontsize=8)
     return figure
+
+
+MOST_RUNS_DRAWN = 10  # your runs picture: the last 10 rows of runs.csv, this one last
+
+
+def run_label(number: int, row: dict) -> str:
+    """'#3: 2 epochs × batch 10, 32 units': a run of runs.csv by its number and the settings it was run with."""
+    label = f"#{number}: {row['EPOCHS']} epochs × batch {row['BATCH_SIZE']}, {row['HIDDEN_UNITS']} units"
+    extras = [
+        "raw pixels" if row["SCALE_PIXELS"] == "False" else "",
+        "split validation" if row["VALIDATION"] == "split" else "",
+        f"seed {row['SEED']}" if row["SEED"] != "1337" else "",
+        row["backend"].split()[0] if not row["backend"].startswith("tensorflow") else "",
+    ]
+    return ", ".join([label, *filter(None, extras)])
+
+
+def runs_figure(rows: list[dict], last_is_this_run: bool = True):
+    """Your runs side by side (rows of runs.csv; the last, this run's when it drew them): each run's
+    validation accuracy after each epoch, overlaid, and its test accuracy against the seconds it took."""
+    first = max(0, len(rows) - MOST_RUNS_DRAWN)
+    shown = list(enumerate(rows[first:], first + 1))
+    figure, (curves_ax, time_ax) = plt.subplots(1, 2, figsize=(13, 5), layout="constrained", width_ratios=[1.3, 1])
+    drawn = f"the last {len(shown)} of {len(rows)}" if first else f"all {len(rows)}"
+    figure.suptitle(f"Your runs ({drawn} in runs.csv" + (f"; #{len(rows)} is this one)" if last_is_this_run else ")"))
+    for k, (number, row) in enumerate(shown):
+        mine = last_is_this_run and number == len(rows)
+        accuracies = [float(a) for a in row["val accuracy per epoch"].split()]
+        curves_ax.plot(
+            range(1, len(accuracies) + 1),
+            accuracies,
+            "o-",
+            color=f"C{k}",
+            linewidth=3 if mine else 1.5,
+            label=run_label(number, row) + (" (this run)" if mine else ""),
+        )
+        test, seconds = float(row["test accuracy"]), float(row["seconds"])
+        time_ax.scatter(seconds, test, s=90 if mine else 40, color=f"C{k}", zorder=3)
+        time_ax.annotate(f"#{number}", (seconds, test), xytext=(5, 4), textcoords="offset points")
+    curves_ax.set_xlabel("epoch")
+    curves_ax.set_ylabel("validation accuracy")
+    curves_ax.set_title("validation accuracy after each epoch")
+    curves_ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    curves_ax.grid(alpha=0.3)
+    curves_ax.legend(fontsize=8)
+    time_ax.set_xlabel("seconds (fit and evaluate)")
+    time_ax.set_ylabel("test accuracy")
+    time_ax.set_title("test accuracy against the time it took")
+    time_ax.margins(0.15)  # room for the numbers beside the points
+    time_ax.grid(alpha=0.3)
+    return figure

@@ -90,11 +90,11 @@ def write_rows(folder, rows: list[dict], notes: list[str] = ()) -> None:
     write_output(folder / MARKDOWN_NAME, lambda temporary: temporary.write_text(table, encoding="utf-8"))
 
 
-def markdown_table(rows: list[dict]) -> str:
+def markdown_table(rows: list[dict], columns=COLUMNS) -> str:
     """The rows as a Markdown table, numbers right-aligned, columns padded so it also reads as plain text."""
-    text = [list(COLUMNS)] + [[cell(row[column]) for column in COLUMNS] for row in rows]
-    widths = [max(len(line[i]) for line in text) for i in range(len(COLUMNS))]
-    numeric = [i >= 2 for i in range(len(COLUMNS))]
+    text = [list(columns)] + [[cell(row[column]) for column in columns] for row in rows]
+    widths = [max(len(line[i]) for line in text) for i in range(len(columns))]
+    numeric = [all(_is_number(line[i]) for line in text[1:]) for i in range(len(columns))]
 
     def line(cells):
         padded = [cell.rjust(w) if right else cell.ljust(w) for cell, w, right in zip(cells, widths, numeric)]
@@ -102,6 +102,14 @@ def markdown_table(rows: list[dict]) -> str:
 
     rule = "| " + " | ".join("-" * (w - 1) + ":" if right else "-" * w for w, right in zip(widths, numeric)) + " |"
     return "\n".join([line(text[0]), rule, *(line(cells) for cells in text[1:])]) + "\n"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return False
+    return True
 
 
 def cell(text: str) -> str:

@@ -1,0 +1,210 @@
+"""Your runs, side by side (mnist_helpers/runs.py): each run of the lesson a row of runs.csv, the
+comparison it prints, the picture, and a reader's file that is not a table of runs left alone."""
+
+import multiprocessing
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, as_data, clean_env
+from test_mnist_learn import edited_lesson
+
+import experiments
+from mnist_helpers import runs
+from mnist_helpers.errors import UserError
+from mnist_helpers.lesson_run import run_lesson
+
+SHORT = ("--epochs", 1, "--no-plots")
+
+
+@pytest.fixture(scope="module")
+def two_runs(digits, tmp_path_factory):
+    """Two runs of the lesson in one folder, the second with other constants: (folder, what each printed)."""
+    folder = tmp_path_factory.mktemp("runs")
+    printed = []
+    for flags in (SHORT, ("--epochs", 2, "--batch-size", 64, "--no-plots")):
+        out = capture(lambda flags=flags: run_lesson(*flags, "--runs", folder / "runs.csv", data=as_data(digits)))
+        printed.append(out)
+    return folder, printed
+
+
+def capture(run) -> str:
+    import contextlib
+    import io
+
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        run()
+    return text.getvalue()
+
+
+def test_each_run_adds_a_row_of_its_settings_and_the_figures_it_printed(two_runs):
+    folder, printed = two_runs
+    rows = runs.read_runs(folder / "runs.csv")
+    assert len(rows) == 2
+    for row, out, (epochs, batch) in zip(rows, printed, [("1", "128"), ("2", "64")]):
+        assert (row["EPOCHS"], row["BATCH_SIZE"], row["HIDDEN_UNITS"], row["VALIDATION"], row["SEED"]) == (
+            epochs,
+            batch,
+            "32",
+            "test",
+            "1337",
+        )
+        assert row["SCALE_PIXELS"] == "True" and row["keras"] and row["backend"].split()[0] in ("tensorflow", "jax")
+        assert f"test accuracy: {row['test accuracy']}\n" in out  # the post's print, to the last digit
+        assert f"test loss {row['test loss']}." in out
+        bars = re.findall(r"val_accuracy: (\d\.\d{4})", out)  # Keras' progress bar, once an epoch
+        assert row["val accuracy per epoch"].split() == bars[-int(epochs) :] and len(bars) >= int(epochs)
+        assert row["updates"] == str(int(epochs) * -(-600 // int(batch)))
+        assert float(row["seconds"]) > 0
+
+
+def test_the_first_run_says_where_its_row_went_and_the_second_compares(two_runs):
+    folder, (first, second) = two_runs
+    assert f"Your runs: this is the first row of {folder / 'runs.csv'} ({folder})." in first
+    rows = runs.read_runs(folder / "runs.csv")
+    listed = second[second.index("Your runs (") :].splitlines()
+    assert listed[0].startswith(f"Your runs (the last 2 of 2 in {folder / 'runs.csv'}")
+    assert listed[1].startswith("  #1 ") and f"test accuracy {float(rows[0]['test accuracy']):.4f}" in listed[1]
+    assert listed[2].startswith("→ #2 ") and "EPOCHS 1 → 2, BATCH_SIZE 128 → 64" in listed[2]
+    assert listed[2].endswith(f"{rows[1]['seconds']} s")
+
+
+def test_an_edited_constant_gives_the_same_row_as_its_flag(digits, tmp_path):
+    edited = edited_lesson(tmp_path, "EPOCHS = 5 ", "EPOCHS = 1 ")
+    run_lesson("--no-plots", "--runs", tmp_path / "runs.csv", data=as_data(digits), lesson_file=edited)
+    run_lesson(*SHORT, "--runs", tmp_path / "runs.csv", data=as_data(digits))
+    edit, flag = runs.read_runs(tmp_path / "runs.csv")
+    same = [column for column in runs.COLUMNS if column not in ("when", "seconds")]
+    assert {c: edit[c] for c in same} == {c: flag[c] for c in same}
+
+
+def test_quiet_prints_no_comparison_and_no_runs_writes_no_row(digits, tmp_path, capsys):
+    run_lesson(*SHORT, "--quiet", "--runs", tmp_path / "runs.csv", data=as_data(digits))
+    assert "Your runs" not in capsys.readouterr().out
+    assert len(runs.read_runs(tmp_path / "runs.csv")) == 1
+    os.chdir(tmp_path)
+    try:
+        run_lesson(*SHORT, "--no-runs", data=as_data(digits))
+        run_lesson(*SHORT, data=as_data(digits))  # a run inside a program (tests, experiments.py): no row
+    finally:
+        os.chdir(ROOT)
+    assert len(runs.read_runs(tmp_path / "runs.csv")) == 1
+
+
+@pytest.mark.parametrize(
+    "name, content, why",
+    [
+        ("not a table", b"\x89PNG\r\n\x1a\n\x00\x00binary", "it is not text"),
+        ("another program's", b"name,score\nalice,3\n", "its columns are not those of a table of runs"),
+        ("damaged bytes", b"when,EPOCHS\n\xff\xfe\xfa", "it is not text"),
+        (
+            "a row cut short",
+            ",".join(runs.COLUMNS).encode() + b"\r\n2026-12-06T10:00:00,5\r\n",
+            "a row of it does not have a value",
+        ),
+    ],
+)
+def test_a_file_that_is_not_a_table_of_runs_is_left_as_it_is(digits, tmp_path, capsys, name, content, why):
+    (tmp_path / "runs.csv").write_bytes(content)
+    lesson = run_lesson(*SHORT, "--runs", tmp_path / "runs.csv", data=as_data(digits))  # ends as a good run does
+    out = capsys.readouterr().out
+    assert (tmp_path / "runs.csv").read_bytes() == content
+    assert f"Your runs: {tmp_path / 'runs.csv'} is left as it is and this run's row kept out of it: {why}" in out
+    assert f"test accuracy: {lesson['test_acc']}" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.csv"]
+
+
+def test_a_spreadsheets_file_keeps_its_rows_and_gets_one_more(digits, tmp_path):
+    """Saved from a spreadsheet: a byte-order mark, and no line break after the last row."""
+    run_lesson(*SHORT, "--runs", tmp_path / "runs.csv", data=as_data(digits))
+    saved = b"\xef\xbb\xbf" + (tmp_path / "runs.csv").read_bytes().rstrip(b"\r\n")
+    (tmp_path / "runs.csv").write_bytes(saved)
+    run_lesson(*SHORT, "--runs", tmp_path / "runs.csv", data=as_data(digits))
+    assert (tmp_path / "runs.csv").read_bytes().startswith(saved + b"\r\n")  # appended, not rewritten
+    assert len(runs.read_runs(tmp_path / "runs.csv")) == 2
+
+
+def append_rows(path, count, tag):
+    for k in range(count):
+        runs.append_run(path, dict.fromkeys(runs.COLUMNS, f"{tag}{k}"))
+
+
+def test_runs_ending_at_once_in_one_folder_all_keep_their_rows(tmp_path):
+    path = tmp_path / "runs.csv"
+    context = multiprocessing.get_context("spawn" if sys.platform == "win32" else "fork")
+    workers = [context.Process(target=append_rows, args=(path, 40, tag)) for tag in "abc"]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    rows = runs.read_runs(path)
+    assert sorted(row["when"] for row in rows) == sorted(f"{tag}{k}" for tag in "abc" for k in range(40))
+    assert all(set(row.values()) == {row["when"]} for row in rows)  # no row torn or mixed with another
+
+
+def test_a_folder_that_cannot_take_the_runs_is_said_before_training(digits, tmp_path, capsys):
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(UserError, match=r"Cannot write your runs to .*a-file"):
+        run_lesson(*SHORT, "--runs", tmp_path / "a-file" / "runs.csv", data=as_data(digits))
+    assert "Training on" not in capsys.readouterr().out
+
+
+def test_a_failed_run_writes_no_row(digits, tmp_path):
+    broken = edited_lesson(tmp_path, "x_test = x_test.reshape((len(x_test), 28 * 28))\n", "")
+    with pytest.raises(UserError):
+        run_lesson(*SHORT, "--runs", tmp_path / "runs.csv", data=as_data(digits), lesson_file=broken)
+    assert not (tmp_path / "runs.csv").exists()
+
+
+def test_ctrl_c_during_training_writes_no_row(idx_folder, tmp_path):
+    """The command line's contract: Ctrl-C while fit runs ends the run (130) and adds no row."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "mnist_learn.py"), "--data", str(idx_folder), "--epochs", "500", "--no-plots"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(PYTHONUNBUFFERED=1),
+        cwd=tmp_path,
+    )
+    for line in process.stdout:
+        if line.startswith("Training on"):
+            break
+    process.send_signal(__import__("signal").SIGINT)
+    process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert not (tmp_path / "runs.csv").exists()
+
+
+def test_the_picture_has_a_line_per_run_labelled_by_its_settings(two_runs, tmp_path):
+    from mnist_helpers.plotting import runs_figure
+
+    folder, _ = two_runs
+    rows = runs.read_runs(folder / "runs.csv")
+    raw = dict(rows[1], SCALE_PIXELS="False", VALIDATION="split", SEED="7")
+    figure = runs_figure([*rows, raw])
+    curves = figure.axes[0]
+    assert len(curves.lines) == 3
+    assert [text.get_text() for text in curves.get_legend().get_texts()] == [
+        "#1: 1 epochs × batch 128, 32 units",
+        "#2: 2 epochs × batch 64, 32 units",
+        "#3: 2 epochs × batch 64, 32 units, raw pixels, split validation, seed 7 (this run)",
+    ]
+    assert [len(line.get_xdata()) for line in curves.lines] == [1, 2, 2]
+
+
+def test_experiments_mine_prints_the_table_and_draws_it_without_training(two_runs, tmp_path, capsys):
+    folder, _ = two_runs
+    shutil.copy(folder / "runs.csv", tmp_path / "mine.csv")
+    experiments.main(["--mine", "--runs", str(tmp_path / "mine.csv"), "--plots", str(tmp_path / "p")])
+    out = capsys.readouterr().out
+    rows = runs.read_runs(tmp_path / "mine.csv")
+    assert all(row["test accuracy"] in out for row in rows)
+    assert out.strip().endswith(f"2 runs in {tmp_path / 'mine.csv'}. Picture: {tmp_path / 'p' / 'runs.png'}")
+    assert (tmp_path / "p" / "runs.png").stat().st_size > 10_000
+    with pytest.raises(UserError, match="There are no runs in"):
+        experiments.main(["--mine", "--runs", str(tmp_path / "none.csv"), "--plots", str(tmp_path / "p")])
