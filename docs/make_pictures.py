@@ -4,6 +4,8 @@
     MNIST_DATA=/path/to/mnist python docs/make_pictures.py run page    # some
 
 run          python mnist_learn.py --plots docs: the four pictures of the default run
+runs         docs/runs.png and the comparison in docs/runs.md: the post's suggestions run one after
+             another (the default, 2 epochs of batch 10, 512 and 784 hidden units), as a reader's runs.csv
 recording    python record.py: docs/training.gif, the default run's hidden units forming; the
              recording, its final weights and 500 test digits go into the page (export_web.py
              --recording --sample: web/recording.js, weights.js, sample.js), so it ships the default run
@@ -49,7 +51,32 @@ ABOUT = "the default run of mnist_learn.py (python mnist_learn.py: 5 epochs, bat
 
 def run(scratch: Path) -> None:
     model = scratch / "mnist_model.keras"
-    python("mnist_learn.py", "--plots", DOCS, "--save-model", model, "--quiet")
+    python("mnist_learn.py", "--plots", DOCS, "--save-model", model, "--quiet", "--no-runs")
+
+
+RUNS = [  # the post's own suggestions, one after another, as a reader runs them
+    [],
+    ["--epochs", "2", "--batch-size", "10"],
+    ["--hidden-units", "512"],
+    ["--hidden-units", "784"],
+]
+
+
+def runs(scratch: Path) -> None:
+    table = scratch / "runs.csv"
+    for flags in RUNS[:-1]:
+        python(ROOT / "mnist_learn.py", *flags, "--runs", table, "--no-plots", "--quiet", cwd=scratch)
+    said = subprocess.run(
+        [sys.executable, ROOT / "mnist_learn.py", *RUNS[-1], "--runs", table, "--no-plots"],
+        check=True,
+        cwd=scratch,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, MPLBACKEND="Agg"),
+    ).stdout
+    comparison = said[said.index("Your runs (") :].replace(str(table), "runs.csv")
+    replace_in_page(DOCS / "runs.md", "runs comparison", f"```\n{comparison}```")
+    python("experiments.py", "--mine", "--runs", table, "--plots", DOCS)
 
 
 def recording(scratch: Path) -> None:
@@ -102,6 +129,7 @@ def handwriting(scratch: Path) -> None:
 
 PARTS = {
     "run": run,
+    "runs": runs,
     "recording": recording,
     "predict": predict,
     "page": page,

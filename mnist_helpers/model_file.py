@@ -49,7 +49,8 @@ def check_model_file(path) -> Path:
     """Fail fast, before TensorFlow loads, when ``path`` is missing or is not a Keras file at all."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"There is no model at {path}; {_train_hint(path)}.")
+        where = path if path.is_absolute() else f"{path} (in {Path.cwd()})"  # the folder it looked in
+        raise UserError(f"There is no model at {where}; {_train_hint(path)}.")
     try:
         open(path, "rb").close()
     except OSError as error:

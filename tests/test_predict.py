@@ -247,6 +247,13 @@ def test_models_that_are_not_ours_are_refused(foreign_models, photos, name, mess
     assert capsys.readouterr().out == ""
 
 
+def test_a_missing_model_names_the_folder_it_was_looked_for_in(photos, tmp_path, monkeypatch):
+    """Issue 32: `python predict.py photo.jpg` without a model said "There is no model at mnist_model.keras"."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=re.escape(f"There is no model at mnist_model.keras (in {tmp_path}); train")):
+        predict.main([str(photos[0])])
+
+
 def test_model_flag_needs_a_keras_file(photos, capsys):
     with pytest.raises(SystemExit) as raised:
         predict.parse_args([str(photos[0]), "--model", "model.h5"])

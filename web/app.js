@@ -492,6 +492,7 @@ function redBlue(values, largest, picture = new ImageData(FRAME, FRAME)) {
 }
 const largestOf = (values) => values.reduce((top, v) => Math.max(top, Math.abs(v)), 0);
 const signed = (v) => (v < 0 ? "\u2212" : "+") + Math.abs(v).toFixed(2);
+const number = (v, digits = 2) => (v < 0 ? "\u2212" : "") + Math.abs(v).toFixed(digits);  // one minus sign throughout
 const percent = (p) => `${(100 * p).toFixed(1)}%`;
 
 // The ten outputs: a bar each; pointing at one (a click or a tap) shows what pushes it.
@@ -569,10 +570,21 @@ function showTiles(hidden, push, digit, order) {
 // thick as the push.
 const paths = $("paths");
 function drawPaths(hidden, push, digit, probabilities, order) {
+  // Drawn at the size it is shown (CSS pixels, sharp on any screen), so its words keep their size on a phone.
+  const scale = window.devicePixelRatio || 1, width = paths.clientWidth || 960;
+  const height = Math.round(Math.max(240, Math.min(330, width * 0.45)));
+  if (paths.width !== Math.round(width * scale) || paths.height !== Math.round(height * scale)) {
+    paths.width = Math.round(width * scale);
+    paths.height = Math.round(height * scale);
+    paths.style.height = `${height}px`;
+  }
   const g = paths.getContext("2d");
-  const { width, height } = paths;
+  g.setTransform(scale, 0, 0, scale, 0, 0);
   g.clearRect(0, 0, width, height);
-  const inputX = 20, inputSide = 112, unitX = width * 0.48, outputX = width - 70;
+  g.font = "bold 15px system-ui, sans-serif";
+  const labelWidth = g.measureText(`9  ${percent(1)}`).width;  // the widest output label: "9  100.0%"
+  const inputSide = Math.min(112, width * 0.2), inputX = Math.min(20, width * 0.03);
+  const outputX = width - labelWidth - 10, unitX = (inputX + inputSide + outputX) / 2;
   const unitY = (t) => 10 + ((t + 0.5) * (height - 20)) / order.length;
   const outputY = (d) => 10 + ((d + 0.5) * (height - 20)) / 10;
   const top = Math.max(...hidden, 1e-9);
@@ -594,18 +606,24 @@ function drawPaths(hidden, push, digit, probabilities, order) {
     g.strokeStyle = "#666"; g.lineWidth = 0.5;
     g.beginPath(); g.arc(unitX, unitY(t), Math.min(6, (height - 20) / order.length / 2.2), 0, 2 * Math.PI); g.fill(); g.stroke();
   });
-  g.font = "15px system-ui, sans-serif";
   g.textBaseline = "middle";
+  let right = 0;  // where the labels end: inside the canvas (window.mnistPage.pathsLayout, for the tests)
   for (let d = 0; d < 10; d++) {
     g.fillStyle = d === digit ? "#000" : "#888";
     g.font = `${d === digit ? "bold " : ""}15px system-ui, sans-serif`;
-    g.fillText(`${d}${probabilities ? "  " + percent(probabilities[d]) : ""}`, outputX - 8, outputY(d));
+    const label = `${d}${probabilities ? "  " + percent(probabilities[d]) : ""}`;
+    g.fillText(label, outputX - 8, outputY(d));
+    right = Math.max(right, outputX - 8 + g.measureText(label).width);
   }
   g.fillStyle = "#555";
   g.font = "13px system-ui, sans-serif";
   g.fillText("784 pixels", inputX, height / 2 + inputSide / 2 + 14);
-  g.fillText(`${HIDDEN} hidden units`, unitX - 40, height - 4);
+  g.textAlign = "center";
+  g.fillText(`${HIDDEN} hidden units`, unitX, height - 6);
+  g.textAlign = "start";
+  pathsLayout.right = right; pathsLayout.width = width; pathsLayout.smallestFont = 13;
 }
+const pathsLayout = {};
 
 function sayPushes(hidden, push, digit, scores) {
   if (digit === null) { $("pushes").textContent = ""; return; }
@@ -616,15 +634,15 @@ function sayPushes(hidden, push, digit, scores) {
   const total = push.reduce((sum, p) => sum + p, 0);
   $("pushes").textContent = `Pushing ${digit} up most: ${named(up)}. Down most: ${named(down)}. ` +
     `The ${on.length} units that are on push ${signed(total)} in all; with ${digit}'s bias (${signed(b2.values[digit])}) ` +
-    `that is ${digit}'s score, ${scores[digit].toFixed(2)}. The softmax turns the ten scores into the percentages.`;
+    `that is ${digit}'s score, ${number(scores[digit])}. The softmax turns the ten scores into the percentages.`;
 }
 
 function sayWhy(digit, contributions, constant, score) {
   const sum = contributions.reduce((total, c) => total + c, 0);
   $("why-caption").textContent = `why ${digit}: each pixel's push on ${digit}'s score`;
   $("why-sum").textContent = `Red pixels raise ${digit}'s score, blue ones lower it. The pixels add ${signed(sum)}, ` +
-    `the biases through the units that are on ${signed(constant)}: ${(sum + constant).toFixed(2)}, ${digit}'s score ` +
-    `(${score.toFixed(2)} from the network itself).`;
+    `the biases through the units that are on ${signed(constant)}: ${number(sum + constant)}, ${digit}'s score ` +
+    `(${number(score)} from the network itself).`;
 }
 
 function update() {
@@ -885,9 +903,13 @@ function sayMoment() {
   const last = R.updates.length - 1, index = state.moment;
   const after = index === 0 ? "Before the first update (the seeded starting weights)" :
     `After ${R.updates[index].toLocaleString("en")} of ${R.updates[last].toLocaleString("en")} updates`;
-  const taught = state.updates ? `, then ${state.updates} of your teaching steps` : "";
-  $("moment-said").textContent = `${after}${taught}: the fit read ${percent(R.accuracy[index])} of the first ` +
-    `${R.sample} test digits right at this moment.`;
+  // One figure for each state: the fit's at this moment, or after teaching steps the page's own count now.
+  const now = state.updates && state.sampleRight !== null
+    ? `, then ${state.updates} of your teaching steps: it reads ${percent(state.sampleRight / sample.labels.length)} of the first ` +
+      `${sample.labels.length} test digits right now (the fit read ${percent(R.accuracy[index])} before your steps).`
+    : `: the fit read ${percent(R.accuracy[index])} of the first ${R.sample} test digits right at this moment.`;
+  $("moment-said").textContent = after + now + " MNIST's first 5,000 test digits are its cleaner half, so these read " +
+    "higher than the whole test set, on which a run's test accuracy is measured.";
 }
 
 // Drawing with mouse, touch or pen: pointer events, one update per frame at most. Each pointer (two
@@ -948,4 +970,5 @@ state.sampleLoaded = loadSample().then(() => true, (error) => { $("sample-said")
 window.mnistPage = {
   forward, prepare, update, state, hiddenUnits: HIDDEN, pixelContributions, pushes, lossAndGradients, rmspropUpdate,
   resetWeights, teach, reset, weights: () => weights.map(({ values }) => Array.from(values)), sample, showMoment,
+  pathsLayout,
 };
