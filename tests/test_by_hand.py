@@ -1,5 +1,6 @@
 """mnist_by_hand.py: the training loop written out in NumPy, checked step by step against Keras."""
 
+import re
 import subprocess
 import sys
 
@@ -135,3 +136,7 @@ def test_five_epochs_on_mnist_within_half_a_point_of_the_lesson_and_repeatable(m
     assert again.returncode == 0 and again.stderr == "", again.stderr  # no warnings
     assert f"test accuracy: {result.test_accuracy:.4f}" in again.stdout  # the same seed, the same figures
     assert f"test loss: {result.test_loss:.4f}" in again.stdout
+    quoted = float(
+        re.search(r"ends at test accuracy \*\*(0\.\d{4})\*\*", (ROOT / "docs" / "by_hand.md").read_text()).group(1)
+    )
+    assert abs(quoted - result.test_accuracy) <= 0.00015  # the docs' figure, up to another machine's last digit
