@@ -170,11 +170,13 @@ def mistakes_figure(images, true_labels, probabilities, most: int = 25):
     """Up to ``most`` misclassified digits, each titled with the truth, the guess and its confidence."""
     predicted = probabilities.argmax(axis=1)
     wrong = np.flatnonzero(predicted != true_labels)[:most]
-    figure, ax = plt.subplots(figsize=(9, 10), layout="constrained")
+    rows, columns = grid_shape(max(len(wrong), 1))
+    figure, ax = plt.subplots(figsize=(9, 9 * rows / columns + 0.5), layout="constrained")  # the grid's shape: no gap
     figure.suptitle(f"Mistakes: the first {len(wrong)} misclassified test digits (how sure: the softmax output)")
     titles = [f"true {true_labels[i]}, read {predicted[i]},\n{probabilities[i, predicted[i]]:.0%} sure" for i in wrong]
     if len(wrong):
-        digit_grid(ax, images[wrong], titles, gap=18)
+        digit_grid(ax, images[wrong], titles, gap=12)
+        ax.set_anchor("N")  # the grid right under the title
     else:
         ax.set_axis_off()
         ax.text(0.5, 0.5, "No mistakes on the test set.", ha="center", va="center")
