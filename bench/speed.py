@@ -26,8 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = {
     "post": ["bench/timed_fit.py", "bench/post_script.py"],
-    "lesson": ["bench/timed_fit.py", "mnist_learn.py", "--no-plots"],
-    "lesson, pictures": ["bench/timed_fit.py", "mnist_learn.py", "--plots", "{tmp}/plots"],
+    "lesson": ["bench/timed_fit.py", "mnist_learn.py", "--no-plots", "--runs", "{tmp}/runs.csv"],
+    # As the README's command runs: its four pictures, its row in runs.csv and the picture of your runs.
+    "lesson, pictures": ["bench/timed_fit.py", "mnist_learn.py", "--plots", "{tmp}/plots", "--runs", "{tmp}/runs.csv"],
     "no framework": ["mnist_by_hand.py"],
     "tensorflow": ["bench/tf_reference.py"],
     "post mnist.py": ["bench/post_mnist.py"],
@@ -49,6 +50,7 @@ def run_once(name: str, tmp: str) -> dict:
     """One fresh-process run: wall seconds, fit seconds, peak RSS (MiB), test accuracy."""
     fit_file = Path(tmp) / "fit.txt"
     fit_file.unlink(missing_ok=True)
+    (Path(tmp) / "runs.csv").unlink(missing_ok=True)  # each run a reader's first: one row, a picture of one run
     command = [sys.executable, *(arg.format(tmp=tmp) for arg in PROGRAMS[name])]
     env = dict(os.environ, BENCH_FIT_FILE=str(fit_file), MPLBACKEND="Agg")
     with tempfile.TemporaryFile("w+") as out:
