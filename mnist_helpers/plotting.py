@@ -302,26 +302,32 @@ def experiment_figure(title: str, settings: list, test_accuracies: list, histori
         epochs = range(1, len(history["accuracy"]) + 1)
         curves_ax.plot(epochs, history["accuracy"], "o-", color=colour, label=f"{setting}: training")
         curves_ax.plot(epochs, history["val_accuracy"], "s--", color=colour, alpha=0.7, label=f"{setting}: validation")
-    curves_ax.set_xlabel("epoch")
-    curves_ax.set_ylabel("accuracy")
-    curves_ax.set_title("accuracy after each epoch (solid: training, dashed: validation)")
-    curves_ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    curves_ax.grid(alpha=0.3)
-    curves_ax.legend(fontsize=8)
+    per_epoch(curves_ax, "accuracy", "accuracy after each epoch (solid: training, dashed: validation)")
     return figure
+
+
+def per_epoch(ax, ylabel: str, title: str) -> None:
+    """An axis of figures after each epoch, as the comparing pictures draw it: whole epochs, a grid, a legend."""
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
 
 
 MOST_RUNS_DRAWN = 10  # your runs picture: the last 10 rows of runs.csv, this one last
 
 
-def run_label(number: int, row: dict) -> str:
-    """'#3: 2 epochs × batch 10, 32 units': a run of runs.csv by its number and the settings it was run with."""
+def run_label(number: int, row: dict, backend: bool = False) -> str:
+    """'#3: 2 epochs × batch 10, 32 units': a run of runs.csv by its number and the settings it was run with
+    (the backend too, when ``backend``: where the runs drawn together ran on several)."""
     label = f"#{number}: {row['EPOCHS']} epochs × batch {row['BATCH_SIZE']}, {row['HIDDEN_UNITS']} units"
     extras = [
         "raw pixels" if row["SCALE_PIXELS"] == "False" else "",
         "split validation" if row["VALIDATION"] == "split" else "",
         f"seed {row['SEED']}" if row["SEED"] != "1337" else "",
-        row["backend"].split()[0] if not row["backend"].startswith("tensorflow") else "",
+        row["backend"].split()[0] if backend else "",
     ]
     return ", ".join([label, *filter(None, extras)])
 
@@ -334,6 +340,7 @@ def runs_figure(rows: list[dict], last_is_this_run: bool = True):
     figure, (curves_ax, time_ax) = plt.subplots(1, 2, figsize=(13, 5), layout="constrained", width_ratios=[1.3, 1])
     drawn = f"the last {len(shown)} of {len(rows)}" if first else f"all {len(rows)}"
     figure.suptitle(f"Your runs ({drawn} in runs.csv" + (f"; #{len(rows)} is this one)" if last_is_this_run else ")"))
+    several = len({row["backend"].split()[0] for _, row in shown}) > 1
     for k, (number, row) in enumerate(shown):
         mine = last_is_this_run and number == len(rows)
         accuracies = [float(a) for a in row["val accuracy per epoch"].split()]
@@ -343,17 +350,12 @@ def runs_figure(rows: list[dict], last_is_this_run: bool = True):
             "o-",
             color=f"C{k}",
             linewidth=3 if mine else 1.5,
-            label=run_label(number, row) + (" (this run)" if mine else ""),
+            label=run_label(number, row, several) + (" (this run)" if mine else ""),
         )
         test, seconds = float(row["test accuracy"]), float(row["seconds"])
         time_ax.scatter(seconds, test, s=90 if mine else 40, color=f"C{k}", zorder=3)
         time_ax.annotate(f"#{number}", (seconds, test), xytext=(5, 4), textcoords="offset points")
-    curves_ax.set_xlabel("epoch")
-    curves_ax.set_ylabel("validation accuracy")
-    curves_ax.set_title("validation accuracy after each epoch")
-    curves_ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    curves_ax.grid(alpha=0.3)
-    curves_ax.legend(fontsize=8)
+    per_epoch(curves_ax, "validation accuracy", "validation accuracy after each epoch")
     time_ax.set_xlabel("seconds (fit and evaluate)")
     time_ax.set_ylabel("test accuracy")
     time_ax.set_title("test accuracy against the time it took")

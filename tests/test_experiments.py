@@ -39,6 +39,19 @@ def run_here(*args) -> str:
     return printed.getvalue()
 
 
+def copy_marked_old(quick, folder):
+    """The quick run's table and pictures copied into ``folder``, every row marked old (999.9 seconds): its rows."""
+    shutil.copytree(quick[1], folder, dirs_exist_ok=True)
+    columns, rows = read_csv(folder)
+    for row in rows:
+        row["seconds"] = "999.9"
+    with open(folder / "results.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
 CHOSEN = ("batch", "validation", "lecun")  # 4 runs: one shared by two experiments, one held-out, 800 units
 
 
@@ -117,15 +130,7 @@ def test_a_row_is_what_the_lesson_gives_for_the_same_flags(quick, digits):
 
 
 def test_rerunning_an_experiment_replaces_only_its_rows(quick, idx_folder, tmp_path):
-    _, out, _ = quick
-    shutil.copytree(out, tmp_path, dirs_exist_ok=True)
-    columns, rows = read_csv(tmp_path)
-    for row in rows:
-        row["seconds"] = "999.9"  # marks every row as old
-    with open(tmp_path / "results.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    rows = copy_marked_old(quick, tmp_path)
     printed = run_here("lecun", "--quick", "--quiet", "--data", idx_folder, "--out", tmp_path)
     assert "  test accuracy" not in printed  # --quiet: the table only
     _, after = read_csv(tmp_path)
@@ -219,15 +224,7 @@ def test_a_rerun_stopped_half_way_keeps_the_earlier_rows_and_picture(quick, idx_
     """Issue 33, item 9: Ctrl-C during the second run of a rerun of 'batch' dropped the earlier second row,
     and the picture became the one-run picture. Now: the first row is new, the second still the earlier
     one, and the picture the earlier whole one."""
-    _, out, _ = quick
-    shutil.copytree(out, tmp_path, dirs_exist_ok=True)
-    columns, rows = read_csv(tmp_path)
-    for row in rows:
-        row["seconds"] = "999.9"  # marks every row as old
-    with open(tmp_path / "results.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    rows = copy_marked_old(quick, tmp_path)
     picture = (tmp_path / "batch.png").read_bytes()
     trained, train = [], experiments.train
 

@@ -195,6 +195,13 @@ def test_the_picture_has_a_line_per_run_labelled_by_its_settings(two_runs, tmp_p
         "#3: 2 epochs × batch 64, 32 units, raw pixels, split validation, seed 7 (this run)",
     ]
     assert [len(line.get_xdata()) for line in curves.lines] == [1, 2, 2]
+    other = "torch 2.13.0" if not rows[0]["backend"].startswith("torch") else "jax 0.12.1"
+    labels = [
+        text.get_text() for text in runs_figure([*rows, dict(rows[1], backend=other)]).axes[0].get_legend().get_texts()
+    ]
+    assert labels[0].endswith(f", {rows[0]['backend'].split()[0]}") and labels[2].endswith(
+        f", {other.split()[0]} (this run)"
+    )
 
 
 def test_experiments_mine_prints_the_table_and_draws_it_without_training(two_runs, tmp_path, capsys):
