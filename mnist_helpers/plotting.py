@@ -302,11 +302,11 @@ def experiment_figure(title: str, settings: list, test_accuracies: list, histori
         epochs = range(1, len(history["accuracy"]) + 1)
         curves_ax.plot(epochs, history["accuracy"], "o-", color=colour, label=f"{setting}: training")
         curves_ax.plot(epochs, history["val_accuracy"], "s--", color=colour, alpha=0.7, label=f"{setting}: validation")
-    per_epoch(curves_ax, "accuracy", "accuracy after each epoch (solid: training, dashed: validation)")
+    epoch_axis(curves_ax, "accuracy", "accuracy after each epoch (solid: training, dashed: validation)")
     return figure
 
 
-def per_epoch(ax, ylabel: str, title: str) -> None:
+def epoch_axis(ax, ylabel: str, title: str) -> None:
     """An axis of figures after each epoch, as the comparing pictures draw it: whole epochs, a grid, a legend."""
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
@@ -355,7 +355,7 @@ def runs_figure(rows: list[dict], last_is_this_run: bool = True):
         test, seconds = float(row["test accuracy"]), float(row["seconds"])
         time_ax.scatter(seconds, test, s=90 if mine else 40, color=f"C{k}", zorder=3)
         time_ax.annotate(f"#{number}", (seconds, test), xytext=(5, 4), textcoords="offset points")
-    per_epoch(curves_ax, "validation accuracy", "validation accuracy after each epoch")
+    epoch_axis(curves_ax, "validation accuracy", "validation accuracy after each epoch")
     time_ax.set_xlabel("seconds (fit and evaluate)")
     time_ax.set_ylabel("test accuracy")
     time_ax.set_title("test accuracy against the time it took")

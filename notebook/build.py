@@ -81,7 +81,12 @@ def with_sources(cell, sources: dict, defined: set) -> None:
     if missing:
         raise ValueError(f"{SOURCE.name} names {missing}, which no drawing module defines")
     defined.update(names)
-    used = {node.id for name in names for node in ast.walk(ast.parse(sources[name])) if isinstance(node, ast.Name)}
+    used = set()
+    for name in names:  # the names a definition reads that it does not set itself (its locals)
+        nodes = [node for node in ast.walk(ast.parse(sources[name])) if isinstance(node, ast.Name)]
+        used |= {n.id for n in nodes if isinstance(n.ctx, ast.Load)} - {
+            n.id for n in nodes if isinstance(n.ctx, ast.Store)
+        }
     undefined = sorted(name for name in used & set(sources) if name not in defined)
     if undefined:
         raise ValueError(f"{SOURCE.name}: the cell of {names} uses {undefined}; add them to its source= or one above")
