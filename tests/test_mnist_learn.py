@@ -344,6 +344,7 @@ def test_ctrl_c_during_training_says_interrupted(idx_folder, tmp_path):
     assert process.returncode == 130
     assert stderr.strip().splitlines()[-1] == "Interrupted."
     assert "Traceback" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no row in runs.csv, no picture: the run did not end
 
 
 def test_ctrl_c_while_tensorflow_loads_says_interrupted(idx_folder, tmp_path):

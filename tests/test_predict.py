@@ -336,7 +336,7 @@ def test_names_that_are_not_utf8_or_not_latin_are_drawn_without_a_word_of_warnin
     assert sorted(os.listdir(tmp_path / "seen")) == sorted([os.fsdecode(b"caf\xe9.png"), "数字.png"])
 
 
-@pytest.mark.parametrize("out", ["photos", ".", "", None])
+@pytest.mark.parametrize("out", ["photos", "", None])  # "" is "." as a path
 def test_a_picture_is_never_drawn_over_a_photo_of_yours(model, tmp_path, monkeypatch, out, capsys):
     """Issue 33, item 1: --out naming the photos' own folder (or ., or ''), or a photo in seen/ itself:
     every photo stays byte for byte, and each picture takes the next free name."""

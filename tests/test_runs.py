@@ -5,11 +5,10 @@ import multiprocessing
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, as_data, clean_env
+from conftest import ROOT, as_data
 from test_mnist_learn import edited_lesson
 
 import experiments
@@ -18,6 +17,7 @@ from mnist_helpers.errors import UserError
 from mnist_helpers.lesson_run import run_lesson
 
 SHORT = ("--epochs", 1, "--no-plots")
+pytestmark = pytest.mark.xdist_group("runs")  # the tests share two runs of the lesson
 
 
 @pytest.fixture(scope="module")
@@ -95,37 +95,44 @@ def test_quiet_prints_no_comparison_and_no_runs_writes_no_row(digits, tmp_path, 
     assert len(runs.read_runs(tmp_path / "runs.csv")) == 1
 
 
-@pytest.mark.parametrize(
-    "name, content, why",
-    [
-        ("not a table", b"\x89PNG\r\n\x1a\n\x00\x00binary", "it is not text"),
-        ("another program's", b"name,score\nalice,3\n", "its columns are not those of a table of runs"),
-        ("damaged bytes", b"when,EPOCHS\n\xff\xfe\xfa", "it is not text"),
-        (
-            "a row cut short",
-            ",".join(runs.COLUMNS).encode() + b"\r\n2026-12-06T10:00:00,5\r\n",
-            "a row of it does not have a value",
-        ),
-    ],
-)
-def test_a_file_that_is_not_a_table_of_runs_is_left_as_it_is(digits, tmp_path, capsys, name, content, why):
-    (tmp_path / "runs.csv").write_bytes(content)
-    lesson = run_lesson(*SHORT, "--runs", tmp_path / "runs.csv", data=as_data(digits))  # ends as a good run does
+UNREADABLE = {  # a file of that name that is not a table of runs: why the row is kept out of it
+    b"\x89PNG\r\n\x1a\n\x00\x00binary": "it is not text",
+    b"name,score\nalice,3\n": "its columns are not those of a table of runs",
+    b"when,EPOCHS\n\xff\xfe\xfa": "it is not text",
+    ",".join(runs.COLUMNS).encode()
+    + b"\r\n2026-12-06T10:00:00,5\r\n": "a row of it does not have a value for each column",
+}
+
+
+def test_a_file_that_is_not_a_table_of_runs_is_left_as_it_is(digits, tmp_path, capsys):
+    """Not a table, another program's columns, damaged bytes, a row cut short: the file stays byte for byte,
+    and the run says why its row was kept out, then ends as a good run ends, with its figures."""
+    for k, (content, why) in enumerate(UNREADABLE.items()):
+        path = tmp_path / str(k) / "runs.csv"
+        path.parent.mkdir()
+        path.write_bytes(content)
+        with pytest.raises(runs.Unreadable, match=why):
+            runs.append_run(path, dict.fromkeys(runs.COLUMNS, "x"))
+        assert path.read_bytes() == content and sorted(p.name for p in path.parent.iterdir()) == ["runs.csv"]
+    lesson = run_lesson(*SHORT, "--runs", tmp_path / "0" / "runs.csv", data=as_data(digits))  # ends, no error
     out = capsys.readouterr().out
-    assert (tmp_path / "runs.csv").read_bytes() == content
-    assert f"Your runs: {tmp_path / 'runs.csv'} is left as it is and this run's row kept out of it: {why}" in out
+    assert (
+        f"Your runs: {tmp_path / '0' / 'runs.csv'} is left as it is and this run's row kept out of it: it is not text"
+        in out
+    )
     assert f"test accuracy: {lesson['test_acc']}" in out
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.csv"]
+    assert (tmp_path / "0" / "runs.csv").read_bytes() == list(UNREADABLE)[0]
 
 
-def test_a_spreadsheets_file_keeps_its_rows_and_gets_one_more(digits, tmp_path):
+def test_a_spreadsheets_file_keeps_its_rows_and_gets_one_more(tmp_path):
     """Saved from a spreadsheet: a byte-order mark, and no line break after the last row."""
-    run_lesson(*SHORT, "--runs", tmp_path / "runs.csv", data=as_data(digits))
-    saved = b"\xef\xbb\xbf" + (tmp_path / "runs.csv").read_bytes().rstrip(b"\r\n")
-    (tmp_path / "runs.csv").write_bytes(saved)
-    run_lesson(*SHORT, "--runs", tmp_path / "runs.csv", data=as_data(digits))
-    assert (tmp_path / "runs.csv").read_bytes().startswith(saved + b"\r\n")  # appended, not rewritten
-    assert len(runs.read_runs(tmp_path / "runs.csv")) == 2
+    path = tmp_path / "runs.csv"
+    runs.append_run(path, dict.fromkeys(runs.COLUMNS, "first"))
+    saved = b"\xef\xbb\xbf" + path.read_bytes().rstrip(b"\r\n")
+    path.write_bytes(saved)
+    rows = runs.append_run(path, dict.fromkeys(runs.COLUMNS, "second"))
+    assert path.read_bytes().startswith(saved + b"\r\n")  # appended, not rewritten
+    assert [row["when"] for row in rows] == [row["when"] for row in runs.read_runs(path)] == ["first", "second"]
 
 
 def append_rows(path, count, tag):
@@ -158,25 +165,6 @@ def test_a_failed_run_writes_no_row(digits, tmp_path):
     broken = edited_lesson(tmp_path, "x_test = x_test.reshape((len(x_test), 28 * 28))\n", "")
     with pytest.raises(UserError):
         run_lesson(*SHORT, "--runs", tmp_path / "runs.csv", data=as_data(digits), lesson_file=broken)
-    assert not (tmp_path / "runs.csv").exists()
-
-
-def test_ctrl_c_during_training_writes_no_row(idx_folder, tmp_path):
-    """The command line's contract: Ctrl-C while fit runs ends the run (130) and adds no row."""
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "mnist_learn.py"), "--data", str(idx_folder), "--epochs", "500", "--no-plots"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(PYTHONUNBUFFERED=1),
-        cwd=tmp_path,
-    )
-    for line in process.stdout:
-        if line.startswith("Training on"):
-            break
-    process.send_signal(__import__("signal").SIGINT)
-    process.communicate(timeout=60)
-    assert process.returncode == 130
     assert not (tmp_path / "runs.csv").exists()
 
 

@@ -534,40 +534,51 @@ def test_the_replay_slider_changes_what_the_page_shows_and_gives_it_back(browser
 
 
 def test_the_page_refuses_a_recording_or_sample_it_cannot_use_and_keeps_working(browser, tmp_path):
-    """Issue 33, item 8: the page checked weights.js only. A damaged recording.js or sample.js is now one
-    sentence where the replay or the sample count would be, and the drawing is still read."""
+    """Issue 33, item 8: the page checked weights.js only. Its checks of recording.js and sample.js, run on
+    the shipped files damaged five ways and three ways; then a page whose two files are damaged says so in
+    one sentence each, where the replay and the sample count would be, and still reads a drawing."""
+    page = Page(browser, WEB)
+    problems = page.page.evaluate(
+        """() => {
+        const { recordingProblem, sampleProblem } = window.mnistPage;
+        const copy = (value) => JSON.parse(JSON.stringify(value));
+        const infinite = (length) => btoa(String.fromCharCode(...new Uint8Array(new Uint16Array(length).fill(0x7c00).buffer)));
+        const recordings = {
+          "bad base64": (R) => { R.moments[0] = "%%%" + R.moments[0].slice(3); },
+          "odd length": (R) => { R.moments[0] = R.moments[0].slice(0, -8); },
+          "infinite moment": (R) => { R.moments[0] = infinite(atob(R.moments[0]).length / 2); },
+          "no accuracy": (R) => { delete R.accuracy; },
+          "updates fall": (R) => { [R.updates[1], R.updates[2]] = [R.updates[2], R.updates[1]]; },
+        };
+        const samples = {
+          "labels too few": (S) => { S.labels = S.labels.slice(0, -30); },
+          "count too large": (S) => { S.count = 900; S.labels = S.labels + S.labels.slice(0, 400); },
+        };
+        const shippedPng = { width: 25 * 28, height: 20 * 28 };  // the shipped sample's sheet: 500 digits, 25 to a row
+        const said = { shipped: [recordingProblem(window.MNIST_RECORDING), sampleProblem(window.MNIST_SAMPLE, shippedPng)] };
+        for (const [name, damage] of Object.entries(recordings)) { const R = copy(window.MNIST_RECORDING); damage(R); said[name] = recordingProblem(R); }
+        for (const [name, damage] of Object.entries(samples)) { const S = copy(window.MNIST_SAMPLE); damage(S); said[name] = sampleProblem(S, shippedPng); }
+        said["PNG too small"] = sampleProblem(window.MNIST_SAMPLE, { width: 25 * 28, height: 10 * 28 });
+        return said;
+    }"""
+    )
+    assert problems.pop("shipped") == [None, None]
+    for case, said in problems.items():
+        assert said and re.match(r"web/(recording|sample)\.js is damaged \(", said), (case, said)
+    page.page.close()
     recorded, sampled = (WEB / "recording.js").read_text(), (WEB / "sample.js").read_text()
     first_moment = re.search(r'moments: \[\n    "([^"]*)"', recorded).group(1)
-    infinite = base64.b64encode(np.full(len(base64.b64decode(first_moment)) // 2, np.inf, "<f2").tobytes()).decode()
-    labels = re.search(r'labels: "(\d*)"', sampled).group(1)
-    recordings = {
-        "bad base64": recorded.replace(first_moment, "%%%" + first_moment[3:]),
-        "odd length": recorded.replace(first_moment, first_moment[:-8]),
-        "infinite moment": recorded.replace(first_moment, infinite),
-        "no accuracy": re.sub(r"  accuracy: .*\n", "", recorded),
-        "updates fall": recorded.replace("updates: [0, 1, 2,", "updates: [0, 2, 1,"),
-    }
-    samples = {
-        "labels too few": sampled.replace(labels, labels[:-30]),
-        "count too large": sampled.replace("count: 500", "count: 900").replace(labels, labels + labels[:400]),
-        "not a PNG": sampled.replace("data:image/png;base64,iVBOR", "data:image/png;base64,AAAAA"),
-    }
-    for k, (case, recording_js) in enumerate(recordings.items()):  # a damaged recording and sample in each page
-        sample_case = list(samples)[k % len(samples)]
-        folder = tmp_path / case.replace(" ", "_")
-        folder.mkdir()
-        copy_of_the_page(folder, (WEB / "weights.js").read_text())
-        (folder / "recording.js").write_text(recording_js)
-        (folder / "sample.js").write_text(samples[sample_case])
-        page = Page(browser, folder)
-        page.page.wait_for_function("() => document.querySelector('#sample-said').textContent.includes('damaged')")
-        for name, where, what in (("recording.js", "#moment-said", case), ("sample.js", "#sample-said", sample_case)):
-            said = page.page.inner_text(where)
-            assert said.startswith(f"web/{name} is damaged") and "python export_web.py" in said, (what, said)
-        assert "NaN" not in page.page.inner_text("body") and page.page.locator("#moment").is_disabled(), case
-        page.draw(SEVEN)  # the rest of the page works
-        assert page.state()["probabilities"] is not None and page.errors == [], (case, page.errors)
-        page.page.close()
+    copy_of_the_page(tmp_path, (WEB / "weights.js").read_text())
+    (tmp_path / "recording.js").write_text(recorded.replace(first_moment, "%%%" + first_moment[3:]))
+    (tmp_path / "sample.js").write_text(sampled.replace("data:image/png;base64,iVBOR", "data:image/png;base64,AAAAA"))
+    page = Page(browser, tmp_path)
+    page.page.wait_for_function("() => document.querySelector('#sample-said').textContent.includes('damaged')")
+    for name, where in (("recording.js", "#moment-said"), ("sample.js", "#sample-said")):
+        said = page.page.inner_text(where)
+        assert said.startswith(f"web/{name} is damaged") and "python export_web.py" in said, said
+    assert "NaN" not in page.page.inner_text("body") and page.page.locator("#moment").is_disabled()
+    page.draw(SEVEN)  # the rest of the page works
+    assert page.state()["probabilities"] is not None and page.errors == [], page.errors
 
 
 @pytest.mark.parametrize("width, height", [(1100, 900), (390, 844)])

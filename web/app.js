@@ -845,7 +845,7 @@ const R = window.MNIST_RECORDING;
 const slider = $("moment");
 // What is wrong with recording.js, or null: the checks recording.load makes in Python, and every moment
 // decoded once, here, so that the slider never meets a moment it cannot show.
-function recordingProblem() {
+function recordingProblem(R) {
   const again = "python record.py, then python export_web.py --recording recording.npz writes it again";
   if (!R) return "web/recording.js is missing, so there is no training to replay: python record.py, then python export_web.py --recording recording.npz writes it.";
   if (typeof R !== "object" || !Array.isArray(R.updates) || R.updates.length < 2 || !Array.isArray(R.moments)) {
@@ -951,7 +951,7 @@ $("reset").addEventListener("click", reset);
 $("source").textContent = `Weights: ${W.source || "web/weights.js"}; ${HIDDEN} hidden units. Your own model: ` +
   "python mnist_learn.py --save-model my_model.keras, then python export_web.py --model my_model.keras, and reload.";
 
-const replayProblem = recordingProblem();
+const replayProblem = recordingProblem(R);
 if (replayProblem) {
   slider.disabled = true;
   $("moment-said").textContent = replayProblem;
@@ -970,5 +970,5 @@ state.sampleLoaded = loadSample().then(() => true, (error) => { $("sample-said")
 window.mnistPage = {
   forward, prepare, update, state, hiddenUnits: HIDDEN, pixelContributions, pushes, lossAndGradients, rmspropUpdate,
   resetWeights, teach, reset, weights: () => weights.map(({ values }) => Array.from(values)), sample, showMoment,
-  pathsLayout,
+  pathsLayout, recordingProblem, sampleProblem,
 };
