@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, as_data
@@ -14,7 +15,8 @@ from test_mnist_learn import edited_lesson
 import experiments
 from mnist_helpers import runs
 from mnist_helpers.errors import UserError
-from mnist_helpers.lesson_run import run_lesson
+from mnist_helpers.lesson_flags import parser_for
+from mnist_helpers.lesson_run import constants, run_lesson
 
 SHORT = ("--epochs", 1, "--no-plots")
 pytestmark = pytest.mark.xdist_group("runs")  # the tests share two runs of the lesson
@@ -73,11 +75,11 @@ def test_the_first_run_says_where_its_row_went_and_the_second_compares(two_runs)
     assert listed[2].endswith(f"{rows[1]['seconds']} s")
 
 
-def test_an_edited_constant_gives_the_same_row_as_its_flag(digits, tmp_path):
+def test_an_edited_constant_gives_the_same_row_as_its_flag(two_runs, digits, tmp_path):
     edited = edited_lesson(tmp_path, "EPOCHS = 5 ", "EPOCHS = 1 ")
     run_lesson("--no-plots", "--runs", tmp_path / "runs.csv", data=as_data(digits), lesson_file=edited)
-    run_lesson(*SHORT, "--runs", tmp_path / "runs.csv", data=as_data(digits))
-    edit, flag = runs.read_runs(tmp_path / "runs.csv")
+    (edit,) = runs.read_runs(tmp_path / "runs.csv")
+    flag = runs.read_runs(two_runs[0] / "runs.csv")[0]  # --epochs 1, in this process too
     same = [column for column in runs.COLUMNS if column not in ("when", "seconds")]
     assert {c: edit[c] for c in same} == {c: flag[c] for c in same}
 
@@ -88,11 +90,12 @@ def test_quiet_prints_no_comparison_and_no_runs_writes_no_row(digits, tmp_path, 
     assert len(runs.read_runs(tmp_path / "runs.csv")) == 1
     os.chdir(tmp_path)
     try:
-        run_lesson(*SHORT, "--no-runs", data=as_data(digits))
         run_lesson(*SHORT, data=as_data(digits))  # a run inside a program (tests, experiments.py): no row
     finally:
         os.chdir(ROOT)
     assert len(runs.read_runs(tmp_path / "runs.csv")) == 1
+    script = parser_for({**constants(), "__name__": "__main__"})  # as `python mnist_learn.py` reads its flags
+    assert script.parse_args([]).runs == Path("runs.csv") and script.parse_args(["--no-runs"]).runs is None
 
 
 UNREADABLE = {  # a file of that name that is not a table of runs: why the row is kept out of it

@@ -581,18 +581,20 @@ def test_the_page_refuses_a_recording_or_sample_it_cannot_use_and_keeps_working(
     assert page.state()["probabilities"] is not None and page.errors == [], page.errors
 
 
-@pytest.mark.parametrize("width, height", [(1100, 900), (390, 844)])
-def test_after_teaching_the_page_says_one_figure_and_its_diagram_fits_and_reads(browser, width, height):
+def test_after_teaching_the_page_says_one_figure_and_its_diagram_fits_and_reads(browser):
     """Issue 32: after teaching, the replay's line gave the fit's 97.6% while the Teach panel said 91.6%;
     the 784 → hidden → 10 diagram cut '100.0%' at its right edge, and its words were 3-4 px tall on a
     phone; '−0.36' and '-0.01' mixed two minus signs."""
-    page = Page(browser, WEB, width=width, height=height)
+    page = Page(browser, WEB, width=390, height=844)
     page.page.wait_for_function("() => window.mnistPage.state.sampleRight !== null")
-    page.draw(SEVEN)
-    layout = page.page.evaluate("() => window.mnistPage.pathsLayout")
-    shown = page.page.evaluate("() => document.getElementById('paths').getBoundingClientRect().width")
-    assert layout["right"] <= layout["width"] and abs(shown - layout["width"]) < 1  # drawn at the size shown
-    assert layout["smallestFont"] * shown / layout["width"] >= 12  # CSS pixels on the screen
+    for width, height in ((390, 844), (1100, 900)):  # a phone, then a desktop
+        page.page.set_viewport_size({"width": width, "height": height})
+        page.page.locator("#clear").click()
+        page.draw(SEVEN)
+        layout = page.page.evaluate("() => window.mnistPage.pathsLayout")
+        shown = page.page.evaluate("() => document.getElementById('paths').getBoundingClientRect().width")
+        assert layout["right"] <= layout["width"] and abs(shown - layout["width"]) < 1, width  # drawn as shown
+        assert layout["smallestFont"] * shown / layout["width"] >= 12, width  # CSS pixels on the screen
     page.page.locator("#labels button").nth(1).click()
     for _ in range(3):
         page.page.locator("#teach").click()
