@@ -94,7 +94,7 @@ def predict(scratch: Path) -> None:
 
     model = scratch / "mnist_model.keras"
     if not model.exists():
-        python("mnist_learn.py", "--no-plots", "--save-model", model, "--quiet")
+        python("mnist_learn.py", "--no-plots", "--save-model", model, "--quiet", "--no-runs")
     _, (x_test, _) = load_data(log=silent)
     scan(x_test[0], np.random.default_rng(7)).save(scratch / "digit.jpg", quality=90)
     python("predict.py", scratch / "digit.jpg", "--model", model, "--out", scratch)

@@ -139,10 +139,11 @@ def fresh_run(idx_folder, tmp_path_factory):
     folder = tmp_path_factory.mktemp("fresh")
     model, plots = folder / "fresh.keras", folder / "p"
     args = [*SMALL_RUN, "--data", idx_folder, "--save-model", model, "--no-plots", "--plots", plots]
-    return SimpleNamespace(process=run_listing_modules("mnist_learn.py", *args), model=model, plots=plots)
+    process = run_listing_modules("mnist_learn.py", *args, cwd=folder)  # its row goes to folder/runs.csv
+    return SimpleNamespace(process=process, model=model, plots=plots, folder=folder)
 
 
-def run_listing_modules(script, *args):
+def run_listing_modules(script, *args, cwd):
     """Run a script as `python SCRIPT ARGS` does, and print at its exit which Matplotlib modules were loaded."""
     probe = (
         "import atexit, os, runpy, sys, types\n"
@@ -154,7 +155,7 @@ def run_listing_modules(script, *args):
         "sys.path.insert(0, os.path.dirname(sys.argv[0]))\n"
         "runpy.run_path(sys.argv[0], run_name='__main__')\n"
     )
-    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=clean_env(), cwd=ROOT)
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=clean_env(), cwd=cwd)
 
 
 @pytest.fixture(scope="session")

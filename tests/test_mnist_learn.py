@@ -21,7 +21,7 @@ from conftest import (
     train_here,
 )
 
-from mnist_helpers import keras_setup, lesson_flags, lesson_run
+from mnist_helpers import keras_setup, lesson_flags, lesson_run, runs
 from mnist_helpers.errors import UserError
 from mnist_helpers.lesson_run import run_lesson
 from mnist_helpers.keras_setup import is_startup_noise
@@ -98,6 +98,8 @@ def test_same_seed_same_weights_in_this_process_and_a_fresh_one(synthetic_run, f
     assert f"Saved the trained model to {model_path}." in fresh.stdout
     for a, b in zip(here.model.get_weights(), keras.saving.load_model(model_path).get_weights(), strict=True):
         assert a.tobytes() == b.tobytes()  # bit for bit
+    # `python mnist_learn.py` adds its row to runs.csv in the folder it runs in: the test's own, never the checkout
+    assert [row["test accuracy"] for row in runs.read_runs(fresh_run.folder / "runs.csv")] == [str(here.test_accuracy)]
 
 
 def test_another_seed_gives_other_weights(synthetic_run, digits):
