@@ -145,10 +145,7 @@ class Plan:
         path = check_output(path, flag, what)
         keys = _identities(path)
         if taken := [self.inputs[key] for key in keys if key in self.inputs]:
-            raise UserError(
-                f"{flag} {path} is {taken[0]}, which this run reads: writing there would replace it; "
-                "choose another name."
-            )
+            raise UserError(f"{flag} {path} would replace {taken[0]}, which this run reads; choose another name.")
         if taken := [self.outputs[key] for key in keys if key in self.outputs]:
             raise UserError(
                 f"{flag} {path} is also {taken[0]}: one output would replace the other; choose another name."
