@@ -15,7 +15,6 @@ lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here 
 
 import argparse
 import os
-import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from mnist_helpers.lifecycle import report
 from mnist_helpers.contributions import network_weights, pixel_contributions
 from mnist_helpers.digit_image import open_image, preview, to_mnist_digit
 from mnist_helpers.errors import UserError
-from mnist_helpers.files import Plan, ensure_writable_folder, said
+from mnist_helpers.files import Plan, ensure_writable_folder, not_a_file, said
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.model_file import check_model_file, check_probabilities, keras_file, load_digit_model
 
@@ -70,7 +69,7 @@ def picture_path(reading: Reading, folder: Path, plan: Plan) -> Path:
 def drawn_here(path: Path) -> bool:
     """True when ``path`` is a regular file that predict.py --show drew (its PNG carries ``MARK``)."""
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO is never opened: it could wait forever
+        if not_a_file(os.stat(path).st_mode):  # a FIFO is never opened: it could wait forever
             return False
         with Image.open(path) as image:
             return image.format == "PNG" and image.info.get("Software") == MARK

@@ -13,7 +13,6 @@ believing what they say of themselves: one bounded reader for every archive.
 
 import math
 import os
-import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
-from .files import NOT_FILES
+from .files import not_a_file
 from .idx import MAX_DEFLATE_RATIO, read_at_most
 
 DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, RuntimeError, NotImplementedError)
@@ -33,16 +32,16 @@ def open_archive(path, kind: str, fix: str) -> zipfile.ZipFile:
     made by record.py (an .npz file)"), ``fix`` what to do ("make it again with `python record.py`")."""
     path = Path(path)
     try:
-        mode = os.stat(path).st_mode
-        if not stat.S_ISREG(mode):
-            what = "a folder" if stat.S_ISDIR(mode) else NOT_FILES.get(stat.S_IFMT(mode), "not a regular file")
+        what = not_a_file(os.stat(path).st_mode)
+        if what:
             raise UserError(f"{path} is {what}, not {kind}; {fix}.")
-        open(path, "rb").close()
+        with open(path, "rb") as file:
+            magic = file.read(6)
     except OSError as error:
         if isinstance(error, FileNotFoundError):
             raise
         raise UserError(f"Cannot read {path}: {error.strerror or error}; check its permissions.")
-    if _starts_with(path, b"\x93NUMPY"):
+    if magic == b"\x93NUMPY":
         raise UserError(f"{path} is a single .npy array, not {kind}; {fix}.")
     try:
         return zipfile.ZipFile(path)
@@ -126,11 +125,3 @@ def _data(archive: zipfile.ZipFile, name: str, shape: tuple, fortran_order: bool
         data = read_at_most(member, promised)
     order = "F" if fortran_order else "C"
     return np.frombuffer(data, dtype=dtype, count=math.prod(shape)).reshape(shape, order=order)
-
-
-def _starts_with(path: Path, magic: bytes) -> bool:
-    try:
-        with open(path, "rb") as file:
-            return file.read(len(magic)) == magic
-    except OSError:
-        return False

@@ -34,7 +34,6 @@ that they agree within 0.01.
     original, digit = read_digit("photo.jpg")   # digit: float32 (28, 28), 0 = paper, 1 = ink
 """
 
-import stat
 import warnings
 from pathlib import Path
 
@@ -42,7 +41,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import UserError
-from .files import NOT_FILES
+from .files import not_a_file
 
 DIGIT_BOX = 20  # MNIST scales each digit so its longest side fits 20 pixels ...
 FRAME = 28  # ... and centres it in a 28×28 frame
@@ -68,9 +67,8 @@ def open_image(path) -> Image.Image:
     """
     path = Path(path)
     try:
-        mode = path.stat().st_mode
-        if not stat.S_ISREG(mode):  # a FIFO could wait forever, a device never ends
-            kind = "a folder" if stat.S_ISDIR(mode) else NOT_FILES.get(stat.S_IFMT(mode), "not a regular file")
+        kind = not_a_file(path.stat().st_mode)  # a FIFO could wait forever, a device never ends
+        if kind:
             raise UserError(f"{path} is {kind}, not an image; give the path of a PNG or JPEG file.")
         if path.stat().st_size == 0:
             raise UserError(f"{path} is empty (0 bytes); give a PNG or JPEG photo of a digit.")

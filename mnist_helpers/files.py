@@ -25,6 +25,14 @@ from .lifecycle import stops_held, stops_raise
 NOT_FILES = {stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket"}
 
 
+def not_a_file(mode: int) -> str | None:
+    """What a name of ``mode`` (``os.stat``'s) is when it is not a regular file: "a folder", "a FIFO" ...;
+    None for a regular file. Only a regular file is read or written (a FIFO could wait forever)."""
+    if stat.S_ISREG(mode):
+        return None
+    return "a folder" if stat.S_ISDIR(mode) else NOT_FILES.get(stat.S_IFMT(mode), "not a regular file")
+
+
 def ensure_writable_folder(folder, what: str) -> Path:
     """Prove, before any long work starts, that a file can be made in ``folder`` (see ``_probe``)."""
     folder = Path(folder)
@@ -63,10 +71,10 @@ def check_output(path, flag: str, what: str = "the output") -> Path:
         mode = None
     except OSError as error:
         raise UserError(f"{flag} {path}: cannot look at it ({error.strerror}); choose another name.")
-    if mode is not None and stat.S_ISDIR(mode):
+    kind = not_a_file(mode) if mode is not None else None
+    if kind == "a folder":
         raise UserError(f"{path} is a folder, so {flag} cannot write a file there; choose another name.")
-    if mode is not None and not stat.S_ISREG(mode):
-        kind = NOT_FILES.get(stat.S_IFMT(mode), "not a regular file")
+    if kind:
         raise UserError(f"{flag} {path} is {kind}, not a file; choose a file name.")
     try:
         _probe(target.parent, target.name)
