@@ -59,7 +59,10 @@ def run_lesson(*args, data=None, lesson_file=LESSON) -> dict:
     keras_setup.import_keras_quietly()  # the backend chosen as the script chooses it, before Keras loads
     import keras
 
-    keras.backend.clear_session()  # the previous run's model and graphs go
+    # The previous run's model and graphs go, and layer names start again at "dense". Without Python's full
+    # garbage collection (free_memory): in a process that has run many lessons it took 0.3 s a run, and
+    # Python collects the same cycles on its own (bench/README.md, "The suite").
+    keras.backend.clear_session(free_memory=False)
     lesson = {"__name__": "mnist_learn", "__file__": str(lesson_file)}  # not "__main__": begin installs nothing
     argv, sys.argv = sys.argv, [str(lesson_file), *map(str, args)]
     stdout = sys.stdout  # --quiet replaces it for the run

@@ -37,7 +37,14 @@ from PIL import Image, ImageDraw, ImageFont
 from mnist_helpers import keras_setup
 from mnist_helpers.idx import write_idx
 
-keras_setup.import_keras_quietly()  # Keras on the backend the scripts would choose, before any test imports it
+
+def pytest_configure(config):
+    """Keras on the backend the scripts would choose, quietly, before any test module imports it: in each
+    process that runs tests. The -n 2 controller only hands tests out; TensorFlow's import there kept the
+    workers waiting 3 s (bench/README.md, "The suite")."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or not config.getoption("numprocesses", None):
+        keras_setup.import_keras_quietly()
+
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_COUNT = 600

@@ -57,9 +57,10 @@ def test_a_lesson_cell_left_out_stops_the_build(tmp_path, monkeypatch):
 
 NOTEBOOK_TRAIN_COUNT = 640  # 20 batches of 32, as MNIST's 60,000 are 1,875: Keras then names the batch in its error
 
-# The test double for Keras' download (no internet in CI): an IPython start-up file in the kernel that,
-# once the notebook has imported Keras, makes keras.datasets.mnist.load_data read the four gzipped IDX
-# files in MNIST_DATA. It cannot see the project either: it reads the files itself.
+# The test double for Keras' download (no internet in CI): an IPython start-up file in the kernel that
+# defines ``_stand_in``; once registered (the reader has put MNIST where Keras finds it) and once the
+# notebook has imported Keras, it makes keras.datasets.mnist.load_data read the four gzipped IDX files in
+# MNIST_DATA. It cannot see the project either: it reads the files itself.
 OFFLINE_MNIST = """
 import gzip, os, sys
 import numpy as np
@@ -75,9 +76,8 @@ def _load_data(path="mnist.npz"):
 def _stand_in(*_):
     if "keras.datasets.mnist" in sys.modules:
         sys.modules["keras.datasets.mnist"].load_data = _load_data
-
-get_ipython().events.register("pre_run_cell", _stand_in)
 """
+MNIST_PUT_IN_PLACE = 'get_ipython().events.register("pre_run_cell", _stand_in)'
 EXPLAINED_STARTUP_LINES = (
     "oneDNN custom operations are on",
     "Could not find cuda drivers",
@@ -85,45 +85,74 @@ EXPLAINED_STARTUP_LINES = (
 )
 
 
-def run_alone(tmp_path, arrays, monkeypatch, cells=None):
-    """The committed notebook copied alone into an empty folder and run top to bottom in a kernel that
-    cannot import the project, its data given through the stand-in for Keras' download; then one cell
-    more, which says whether the kernel could have imported mnist_helpers."""
+def run_alone(tmp_path, arrays, monkeypatch):
+    """The committed notebook copied alone into an empty folder, in a kernel that cannot import the project,
+    with no internet and nothing in Keras' cache, as a reader without internet meets it: run top to bottom
+    it stops at the load cell. Then MNIST is put in place (the stand-in for Keras' download) and the whole
+    notebook is run again, top to bottom, with one cell more at its end, which says whether the kernel could
+    have imported mnist_helpers. (the notebook as first run, as run again)."""
     import nbclient
     import nbformat
 
     folder = tmp_path / "alone"
     folder.mkdir()
     (folder / "mnist_learn.ipynb").write_bytes((ROOT / "mnist_learn.ipynb").read_bytes())
-    notebook = nbformat.read(folder / "mnist_learn.ipynb", as_version=4)
-    notebook.cells = notebook.cells[:cells]
-    notebook.cells.append(
+    first, again = (nbformat.read(folder / "mnist_learn.ipynb", as_version=4) for _ in range(2))
+    again.cells.append(
         nbformat.v4.new_code_cell('print("sees the project:", importlib.util.find_spec("mnist_helpers") is not None)')
     )
     startup = tmp_path / "ipython" / "profile_default" / "startup"
     startup.mkdir(parents=True)
+    (startup / "00-offline-mnist.py").write_text(OFFLINE_MNIST)
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
-    if arrays is not None:
-        (startup / "00-offline-mnist.py").write_text(OFFLINE_MNIST)
-        monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", arrays)))
+    for name, value in offline_env(tmp_path).items():  # no internet, an empty Keras cache
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", arrays)))  # for the stand-in only
     for name in ("PYTHONPATH", "MPLBACKEND", "TF_CPP_MIN_LOG_LEVEL"):  # as in Jupyter: no project path, pictures inline
         monkeypatch.delenv(name, raising=False)
     client = nbclient.NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+        first, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     )
-    client.allow_errors = cells is not None
-    client.execute()
+    client.allow_errors = True  # the test reads every error itself
+    with client.setup_kernel():
+        for index, cell in enumerate(first.cells):
+            client.execute_cell(cell, index)
+            if any(output.output_type == "error" for output in cell.get("outputs", [])):
+                break  # Run All stops at the first error
+        client.nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(MNIST_PUT_IN_PLACE)])
+        client.execute_cell(client.nb.cells[0], 0)
+        client.nb = again
+        for index, cell in enumerate(again.cells):
+            client.execute_cell(cell, index)
     assert sorted(path.name for path in folder.iterdir()) == ["mnist_learn.ipynb"]  # nothing written beside it
-    return notebook
+    return first, again
 
 
-def test_it_runs_alone_and_prints_the_scripts_figures(digits, tmp_path, monkeypatch):
-    """Copied alone into an empty folder, in a kernel that cannot import mnist_helpers, the notebook runs
-    top to bottom, fails only where it means to, and prints what mnist_learn.py prints on the same digits,
-    run in this process with its defaults; its pictures and its animation are drawn inline."""
+def test_offline_it_stops_at_the_load_cell_then_runs_alone_and_prints_the_scripts_figures(
+    digits, tmp_path, monkeypatch
+):
+    """Copied alone into an empty folder, in a kernel that cannot import mnist_helpers: without internet
+    and MNIST, the first error is the load cell's, Keras' own (no ImportError anywhere), and the words
+    above that cell say where to put mnist.npz. With MNIST in place the notebook runs top to bottom, fails
+    only where it means to, and prints what mnist_learn.py prints on the same digits, run in this process
+    with its defaults; its pictures and its animation are drawn inline."""
     x_train, y_train = draw_digits(NOTEBOOK_TRAIN_COUNT, seed=1)
     arrays = dict(digits, x_train=x_train, y_train=y_train)
-    notebook = run_alone(tmp_path, arrays, monkeypatch)
+    first, notebook = run_alone(tmp_path, arrays, monkeypatch)
+    # Offline: the load cell's error, Keras' own.
+    load = next(i for i, cell in enumerate(first.cells) if "mnist.load_data()" in cell.source)
+    errors = [
+        (i, output)
+        for i, cell in enumerate(first.cells)
+        for output in cell.get("outputs", [])
+        if output.output_type == "error"
+    ]
+    assert [i for i, _ in errors] == [load], errors
+    assert "mnist.npz" in errors[0][1]["evalue"]  # Keras' get_file names what it could not fetch
+    assert "ImportError" not in errors[0][1]["ename"] and "ModuleNotFoundError" not in errors[0][1]["ename"]
+    words = " ".join(first.cells[load - 1].source.split())
+    assert "put `mnist.npz` in Keras' cache, `~/.keras/datasets/`" in words
+    # With MNIST in place, run again from the top.
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     errors = [
         (cell.source, output.get("ename")) for cell in code for output in cell.outputs if output.output_type == "error"
@@ -139,13 +168,14 @@ def test_it_runs_alone_and_prints_the_scripts_figures(digits, tmp_path, monkeypa
     # TensorFlow's start-up: only the lines the words above the first cell explain, and only there.
     stderr = [
         (i, line)
-        for i, cell in enumerate(code)
-        for output in cell.outputs
+        for i, cell in enumerate(first.cells)
+        for output in cell.get("outputs", [])
         if output.get("name") == "stderr"
         for line in output["text"].splitlines()
     ]
-    imports = next(i for i, cell in enumerate(code) if "from keras.datasets import mnist" in cell.source)
+    imports = next(i for i, cell in enumerate(first.cells) if "from keras.datasets import mnist" in cell.source)
     assert all(i == imports and any(kind in line for kind in EXPLAINED_STARTUP_LINES) for i, line in stderr), stderr
+    assert not [output for cell in code for output in cell.outputs if output.get("name") == "stderr"]  # no more
     explained = " ".join(" ".join(cell.source.split()) for cell in notebook.cells[:3] if cell.cell_type == "markdown")
     assert all(kind in explained for kind in EXPLAINED_STARTUP_LINES)
     assert all(done <= total for done, total in progress_counts(printed))
@@ -160,28 +190,6 @@ def test_it_runs_alone_and_prints_the_scripts_figures(digits, tmp_path, monkeypa
     lesson = constants()
     per_epoch = -(-NOTEBOOK_TRAIN_COUNT // lesson["BATCH_SIZE"])
     assert frames.n_frames == len(recording.moments(per_epoch, lesson["EPOCHS"]))
-
-
-def test_offline_its_load_cell_fails_with_keras_own_error_and_says_where_mnist_npz_goes(tmp_path, monkeypatch):
-    """No internet and no MNIST in Keras' cache: the first error is the load cell's, Keras' own (no
-    ImportError anywhere), and the words above that cell say where to put mnist.npz."""
-    for name, value in offline_env(tmp_path).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("MNIST_DATA", raising=False)
-    notebook = build.build()
-    load = next(i for i, cell in enumerate(notebook.cells) if "mnist.load_data()" in cell.source)
-    ran = run_alone(tmp_path, None, monkeypatch, cells=load + 1)
-    errors = [
-        (i, output)
-        for i, cell in enumerate(ran.cells)
-        for output in cell.get("outputs", [])
-        if output.output_type == "error"
-    ]
-    assert [i for i, _ in errors] == [load], errors
-    assert "mnist.npz" in errors[0][1]["evalue"]  # Keras' get_file names what it could not fetch
-    assert "ImportError" not in errors[0][1]["ename"] and "ModuleNotFoundError" not in errors[0][1]["ename"]
-    words = " ".join(notebook.cells[load - 1].source.split())
-    assert "put `mnist.npz` in Keras' cache, `~/.keras/datasets/`" in words
 
 
 def test_its_picture_cells_are_the_scripts_drawing_code():
