@@ -143,16 +143,27 @@ def tight(ink: np.ndarray) -> np.ndarray:
     return padded[cy : cy + 2 * half, cx : cx + 2 * half]
 
 
-def in_big_photo(digit: np.ndarray, rng) -> Image.Image:
-    """The digit about 340 pixels tall, dark pen on white paper, somewhere in a 3024 × 4032 photo (12
-    megapixels, a phone's) with sensor noise: one field of it for every photo (``photo_noise``), each photo
-    its own paper, pen and place. Drawing 12 million fresh normal numbers a photo was most of the row's time."""
-    ink = enlarged(digit, size=476)  # MNIST's digits fill 20 of 28 pixels: about 340 of 476
-    paper, pen = rng.uniform(0.8, 0.92), rng.uniform(0.05, 0.25)
+def in_big_photo(digit: np.ndarray, rng, tall=None, papers=(0.8, 0.92), light: float = 0) -> Image.Image:
+    """The digit about 340 pixels tall (or drawn from the range ``tall``), dark pen on light paper (grey drawn
+    from ``papers``), somewhere in a 3024 × 4032 photo (12 megapixels, a phone's) with sensor noise: one field
+    of it for every photo (``photo_noise``), each photo its own paper, pen and place. Drawing 12 million fresh
+    normal numbers a photo was most of the row's time. ``light``: the light falls off by that fraction from
+    one edge of the photo to the other, in a direction of its own."""
+    side = round(rng.uniform(*tall) * 28 / 20) if tall else 476  # MNIST's digits fill 20 of their 28 pixels
+    ink = enlarged(digit, size=side)
+    paper, pen = rng.uniform(*papers), rng.uniform(0.05, 0.25)
     sheet = photo_noise() + np.float32(paper)  # one pass: the paper and its noise
     height, width = sheet.shape
     top, left = int(rng.integers(0, height - ink.shape[0])), int(rng.integers(0, width - ink.shape[1]))
     sheet[top : top + ink.shape[0], left : left + ink.shape[1]] += (pen - paper) * ink  # paper·(1 - ink) + pen·ink
+    if light:  # 1 at the brightest corner, 1 - light at the darkest: a plane, made of a column and a row
+        angle = rng.uniform(0, 2 * np.pi)
+        down = np.cos(angle) * np.arange(height, dtype=np.float32)
+        across = np.sin(angle) * np.arange(width, dtype=np.float32)
+        down -= down.min()
+        across -= across.min()
+        scale = np.float32(light) / (down.max() + across.max())
+        sheet *= np.subtract.outer(1 - scale * down, scale * across)
     np.clip(sheet, 0, 1, out=sheet)
     sheet *= 255
     return Image.fromarray(np.rint(sheet, out=sheet).astype(np.uint8))
@@ -167,7 +178,8 @@ def photo_noise(height: int = 4032, width: int = 3024) -> np.ndarray:
     return noise
 
 
-BIG_PHOTO_COUNT = 50  # a 12-megapixel photo takes about 0.3 s to draw and prepare: 50 of the 500
+BIG_PHOTO_COUNT = 50  # a 12-megapixel photo takes about 0.15 s to draw and prepare: 50 of the 500
+UNEVEN_PHOTO_COUNT = 40  # as many as the set of 12-megapixel photos issue 32 measured
 
 
 def small(digit: np.ndarray, size: int) -> np.ndarray:
@@ -209,7 +221,13 @@ CONDITIONS = {  # name: what it is, how to draw one digit
         f"a digit about 340 pixels tall in a 3024 × 4032 photo (the first {BIG_PHOTO_COUNT} digits)",
         in_big_photo,
     ),
+    "small, uneven light, 12 MP": (
+        f"a digit 250-400 pixels tall on paper of grey 205-245 in a 3024 × 4032 photo, the light 15% weaker at "
+        f"one edge than at the other (the first {UNEVEN_PHOTO_COUNT} digits)",
+        lambda digit, rng: in_big_photo(digit, rng, tall=(250, 400), papers=(205 / 255, 245 / 255), light=0.15),
+    ),
 }
+FIRST = {"small in a 12 MP photo": BIG_PHOTO_COUNT, "small, uneven light, 12 MP": UNEVEN_PHOTO_COUNT}
 
 
 def unprepared_small(digit: np.ndarray, size: int) -> np.ndarray:
@@ -240,8 +258,8 @@ def quality_row(model, name: str, digits, labels, seed: int = SEED) -> dict:
     from pictures import scan  # the present scan, as tests/test_real_mnist.py has always drawn it
 
     what, draw = CONDITIONS[name]
-    if name == "small in a 12 MP photo":
-        digits, labels = digits[:BIG_PHOTO_COUNT], labels[:BIG_PHOTO_COUNT]
+    if name in FIRST:  # the 12-megapixel rows: the first of the digits
+        digits, labels = digits[: FIRST[name]], labels[: FIRST[name]]
     rng = np.random.default_rng(seed)  # the same pages whatever the preparation does
     started = time.perf_counter()
     pictures = (as_jpeg(scan(digit, rng)) if draw is None else draw(digit, rng) for digit in digits)
