@@ -52,20 +52,24 @@ def choose(environ=os.environ) -> str:
     return backend
 
 
-def describe_backend() -> str:
-    """'tensorflow 2.21.0': the backend that runs and its version (Keras has imported it already)."""
+def running() -> tuple[str, str]:
+    """("tensorflow", "2.21.0"): the backend that runs and its version (Keras has imported it already)."""
     import keras
 
     backend = keras.backend.backend()
-    return f"{backend} {importlib.import_module(backend).__version__}"
+    return backend, importlib.import_module(backend).__version__
+
+
+def describe_backend() -> str:
+    """'tensorflow 2.21.0', as a run's row in runs.csv keeps it."""
+    return " ".join(running())
 
 
 def describe() -> str:
     """'Keras 3.15.1 on TensorFlow 2.21.0.', with a word on the figures off the README's backend."""
     import keras
 
-    backend = keras.backend.backend()
-    version = importlib.import_module(backend).__version__  # Keras has imported it already
+    backend, version = running()
     line = f"Keras {keras.version()} on {NAMES.get(backend, backend)} {version}."
     if backend != README_BACKEND:
         line += f" (The README's figures come from {NAMES[README_BACKEND]}: expect other last digits here.)"
