@@ -21,6 +21,7 @@ RUNS = "runs.csv"  # in the folder the lesson runs in
 SETTINGS = ("EPOCHS", "BATCH_SIZE", "HIDDEN_UNITS", "VALIDATION", "SCALE_PIXELS", "SEED", "backend", "keras")
 COLUMNS = ("when", *SETTINGS, "updates", "seconds", "test loss", "test accuracy", "val accuracy per epoch")
 SHOWN = 5  # runs the comparison lists: this one and the four before it
+FIGURES = ("seconds", "test accuracy", "val accuracy per epoch")  # numbers (the last, one per epoch) read back
 
 
 class Unreadable(Exception):
@@ -68,7 +69,16 @@ def read_runs(path) -> list[dict]:
         raise Unreadable("its columns are not those of a table of runs")
     if any(len(line) != len(COLUMNS) for line in lines[1:]):
         raise Unreadable("a row of it does not have a value for each column")
-    return [dict(zip(COLUMNS, line)) for line in lines[1:] if tuple(line) != COLUMNS]
+    rows = [dict(zip(COLUMNS, line)) for line in lines[1:] if tuple(line) != COLUMNS]
+    for number, row in enumerate(rows, 1):  # the comparison and the picture read these as numbers
+        for column in FIGURES:
+            try:
+                count = len([float(value) for value in row[column].split()])
+            except ValueError:
+                count = 0
+            if count == 0 or count > 1 and column != "val accuracy per epoch":
+                raise Unreadable(f"row {number}'s {column} is {row[column]!r}, not a number")
+    return rows
 
 
 def append_run(path, row: dict) -> list[dict]:
@@ -130,16 +140,8 @@ def comparison(rows: list[dict], path) -> list[str]:
         row = rows[k]
         day, _, clock = row["when"].partition("T")
         when = clock[:5] if day == today else f"{day} {clock[:5]}"
-        accuracy = _number(row["test accuracy"])
-        figure = f"{accuracy:.4f}" if accuracy is not None else row["test accuracy"]
+        accuracy = float(row["test accuracy"])
         lines.append(
-            f"{'→' if k == mine else ' '} #{k + 1:<3}{when}  {said:<{width}}  test accuracy {figure}  {row['seconds']:>6} s"
+            f"{'→' if k == mine else ' '} #{k + 1:<3}{when}  {said:<{width}}  test accuracy {accuracy:.4f}  {row['seconds']:>6} s"
         )
     return lines
-
-
-def _number(text: str):
-    try:
-        return float(text)
-    except ValueError:
-        return None

@@ -104,18 +104,29 @@ UNREADABLE = {  # a file of that name that is not a table of runs: why the row i
     b"when,EPOCHS\n\xff\xfe\xfa": "it is not text",
     ",".join(runs.COLUMNS).encode()
     + b"\r\n2026-12-06T10:00:00,5\r\n": "a row of it does not have a value for each column",
+    # A figure edited in a spreadsheet to words: the picture of the runs drew it as a number (a traceback).
+    ",".join(runs.COLUMNS).encode()
+    + b"\r\n2026-12-06T10:00:00,5,128,32,test,True,1337,tensorflow 2.21.0,3.15.1,2345,fast,0.1493,"
+    b"0.9563999772071838,0.9 0.93 0.94 0.95 0.9564\r\n": "row 1's seconds is 'fast', not a number",
 }
 
 
+def a_row(tag: str) -> dict:
+    """A row of runs.csv named ``tag`` (in its "when"), its figures numbers as a run writes them."""
+    figures = {"seconds": "6.3", "test accuracy": "0.9564", "val accuracy per epoch": "0.9262 0.9564"}
+    return {**dict.fromkeys(runs.COLUMNS, tag), **figures}
+
+
 def test_a_file_that_is_not_a_table_of_runs_is_left_as_it_is(digits, tmp_path, capsys):
-    """Not a table, another program's columns, damaged bytes, a row cut short: the file stays byte for byte,
+    """Not a table, another program's columns, damaged bytes, a row cut short, a figure that is not a number:
+    the file stays byte for byte,
     and the run says why its row was kept out, then ends as a good run ends, with its figures."""
     for k, (content, why) in enumerate(UNREADABLE.items()):
         path = tmp_path / str(k) / "runs.csv"
         path.parent.mkdir()
         path.write_bytes(content)
         with pytest.raises(runs.Unreadable, match=why):
-            runs.append_run(path, dict.fromkeys(runs.COLUMNS, "x"))
+            runs.append_run(path, a_row("x"))
         assert path.read_bytes() == content and sorted(p.name for p in path.parent.iterdir()) == ["runs.csv"]
     lesson = run_lesson(*SHORT, "--runs", tmp_path / "0" / "runs.csv", data=as_data(digits))  # ends, no error
     out = capsys.readouterr().out
@@ -130,17 +141,17 @@ def test_a_file_that_is_not_a_table_of_runs_is_left_as_it_is(digits, tmp_path, c
 def test_a_spreadsheets_file_keeps_its_rows_and_gets_one_more(tmp_path):
     """Saved from a spreadsheet: a byte-order mark, and no line break after the last row."""
     path = tmp_path / "runs.csv"
-    runs.append_run(path, dict.fromkeys(runs.COLUMNS, "first"))
+    runs.append_run(path, a_row("first"))
     saved = b"\xef\xbb\xbf" + path.read_bytes().rstrip(b"\r\n")
     path.write_bytes(saved)
-    rows = runs.append_run(path, dict.fromkeys(runs.COLUMNS, "second"))
+    rows = runs.append_run(path, a_row("second"))
     assert path.read_bytes().startswith(saved + b"\r\n")  # appended, not rewritten
     assert [row["when"] for row in rows] == [row["when"] for row in runs.read_runs(path)] == ["first", "second"]
 
 
 def append_rows(path, count, tag):
     for k in range(count):
-        runs.append_run(path, dict.fromkeys(runs.COLUMNS, f"{tag}{k}"))
+        runs.append_run(path, a_row(f"{tag}{k}"))
 
 
 def test_runs_ending_at_once_in_one_folder_all_keep_their_rows(tmp_path):
@@ -154,7 +165,7 @@ def test_runs_ending_at_once_in_one_folder_all_keep_their_rows(tmp_path):
         assert worker.exitcode == 0
     rows = runs.read_runs(path)
     assert sorted(row["when"] for row in rows) == sorted(f"{tag}{k}" for tag in "abc" for k in range(40))
-    assert all(set(row.values()) == {row["when"]} for row in rows)  # no row torn or mixed with another
+    assert all(row == a_row(row["when"]) for row in rows)  # no row torn or mixed with another
 
 
 def test_a_folder_that_cannot_take_the_runs_is_said_before_training(digits, tmp_path, capsys):
