@@ -2,6 +2,7 @@
 
     MNIST_DATA=/path/to/mnist python bench/handwriting.py [--out table.md]   # the README's table
     MNIST_DATA=/path/to/mnist python bench/handwriting.py --measure          # MNIST's own stroke width
+    MNIST_DATA=/path/to/mnist python bench/handwriting.py --small-photos 500 # the uneven-light 12 MP photos, four ways
 
 The same 500 test digits (a fixed seed) are rendered once per condition (the present scan as JPEG,
 as tests/test_real_mnist.py has always drawn it), prepared by mnist_helpers/digit_image.py and read
@@ -143,14 +144,21 @@ def tight(ink: np.ndarray) -> np.ndarray:
     return padded[cy : cy + 2 * half, cx : cx + 2 * half]
 
 
-def in_big_photo(digit: np.ndarray, rng, tall=None, papers=(0.8, 0.92), light: float = 0) -> Image.Image:
+def in_big_photo(
+    digit: np.ndarray, rng, tall=None, papers=(0.8, 0.92), light: float = 0, pen_width: float = 0
+) -> Image.Image:
     """The digit about 340 pixels tall (or drawn from the range ``tall``), dark pen on light paper (grey drawn
     from ``papers``), somewhere in a 3024 × 4032 photo (12 megapixels, a phone's) with sensor noise: one field
     of it for every photo (``photo_noise``), each photo its own paper, pen and place. Drawing 12 million fresh
     normal numbers a photo was most of the row's time. ``light``: the light falls off by that fraction from
-    one edge of the photo to the other, in a direction of its own."""
+    one edge of the photo to the other, in a direction of its own. ``pen_width``: the digit's strokes thinned
+    and drawn again with a pen that many pixels wide in the photo, in place of MNIST's own strokes."""
     side = round(rng.uniform(*tall) * 28 / 20) if tall else 476  # MNIST's digits fill 20 of their 28 pixels
-    ink = enlarged(digit, size=side)
+    if pen_width:
+        strokes = Image.fromarray(pen_strokes(digit, pen_width * 28 * SCALE / side))
+        ink = np.asarray(strokes.resize((side, side), Image.Resampling.BILINEAR), np.float32)
+    else:
+        ink = enlarged(digit, size=side)
     paper, pen = rng.uniform(*papers), rng.uniform(0.05, 0.25)
     sheet = photo_noise() + np.float32(paper)  # one pass: the paper and its noise
     height, width = sheet.shape
@@ -224,10 +232,26 @@ CONDITIONS = {  # name: what it is, how to draw one digit
     "small, uneven light, 12 MP": (
         f"a digit 250-400 pixels tall on paper of grey 205-245 in a 3024 × 4032 photo, the light 15% weaker at "
         f"one edge than at the other (the first {UNEVEN_PHOTO_COUNT} digits)",
-        lambda digit, rng: in_big_photo(digit, rng, tall=(250, 400), papers=(205 / 255, 245 / 255), light=0.15),
+        lambda digit, rng: in_big_photo(digit, rng, tall=(250, 400), **UNEVEN),
     ),
 }
 FIRST = {"small in a 12 MP photo": BIG_PHOTO_COUNT, "small, uneven light, 12 MP": UNEVEN_PHOTO_COUNT}
+UNEVEN = {"papers": (205 / 255, 245 / 255), "light": 0.15}  # the uneven-light row's paper and light
+SMALL_PHOTOS = {  # --small-photos: that row's photos on more digits, and drawn in other ways
+    "the row's photos": ("digits 250-400 pixels tall", {"tall": (250, 400)}),
+    "smaller digits": (
+        "the 28-pixel frame 250-400 pixels tall: the digits 180-290",
+        {"tall": (250 * 20 / 28, 400 * 20 / 28)},
+    ),
+    "3-pixel pen": (
+        "digits 250-400 pixels tall, thinned and drawn with a 3-pixel pen",
+        {"tall": (250, 400), "pen_width": 3},
+    ),
+    "6-pixel pen": (
+        "digits 250-400 pixels tall, thinned and drawn with a 6-pixel pen",
+        {"tall": (250, 400), "pen_width": 6},
+    ),
+}
 
 
 def unprepared_small(digit: np.ndarray, size: int) -> np.ndarray:
@@ -252,12 +276,12 @@ def accuracy(model, digits: list, labels) -> float:
     return float(np.mean(scores.argmax(axis=1) == labels))
 
 
-def quality_row(model, name: str, digits, labels, seed: int = SEED) -> dict:
+def quality_row(model, name: str, digits, labels, seed: int = SEED, conditions=CONDITIONS) -> dict:
     """One condition: the digits drawn that way and prepared by digit_image.py, read by ``model``, against
     the same digits raw (and, for the soft and thin rows, given to it the same way with no preparation)."""
     from pictures import scan  # the present scan, as tests/test_real_mnist.py has always drawn it
 
-    what, draw = CONDITIONS[name]
+    what, draw = conditions[name]
     if name in FIRST:  # the 12-megapixel rows: the first of the digits
         digits, labels = digits[: FIRST[name]], labels[: FIRST[name]]
     rng = np.random.default_rng(seed)  # the same pages whatever the preparation does
@@ -279,6 +303,17 @@ def quality_table(model, x_test, y_test, count: int = COUNT, seed: int = SEED) -
     """One row per condition, on the same ``count`` test digits."""
     digits, labels = chosen_digits(x_test, y_test, count, seed)
     return [quality_row(model, name, digits, labels, seed) for name in CONDITIONS]
+
+
+def small_photos(model, x_test, y_test, count: int) -> list[dict]:
+    """The uneven-light 12 MP row's photos on ``count`` digits, drawn in each of the ways of SMALL_PHOTOS."""
+    digits, labels = chosen_digits(x_test, y_test, count)
+    conditions = {
+        name: (f"{what}, on paper of grey 205-245, the light 15% weaker at one edge", draw)
+        for name, (what, options) in SMALL_PHOTOS.items()
+        for draw in [functools.partial(in_big_photo, **options, **UNEVEN)]
+    }
+    return [quality_row(model, name, digits, labels, conditions=conditions) for name in conditions]
 
 
 def markdown(rows: list[dict]) -> str:
@@ -322,6 +357,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="also write the table to this file")
     parser.add_argument("--measure", action="store_true", help="print MNIST's stroke width and stop")
+    parser.add_argument(
+        "--small-photos",
+        type=int,
+        metavar="N",
+        help="only the uneven-light 12 MP photos, on N digits, drawn four ways (about 0.17 s a photo)",
+    )
     args = parser.parse_args()
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
     from mnist_helpers.cli import silent
@@ -337,6 +378,13 @@ def main():
     from mnist_helpers.lesson_run import result, run_lesson
 
     model = result(run_lesson("--quiet", "--no-plots", data=((x_train, _), (x_test, y_test)))).model
+    if args.small_photos:
+        rows = small_photos(model, x_test, y_test, args.small_photos)
+        print(markdown(rows))
+        print(
+            f"{sum(row['seconds'] for row in rows):.1f} s to draw and prepare {sum(row['count'] for row in rows)} photos"
+        )
+        return
     rows = quality_table(model, x_test, y_test)
     table = markdown(rows)
     print(table)
