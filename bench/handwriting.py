@@ -195,6 +195,9 @@ def small(digit: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BOX))
 
 
+UNEVEN = {"papers": (205 / 255, 245 / 255), "light": 0.15}  # the uneven-light row's paper and light
+
+
 CONDITIONS = {  # name: what it is, how to draw one digit
     "scan": ("the present scan: enlarged 6-10×, off-centre on a larger page, noise", None),
     "broad marker": (
@@ -236,7 +239,6 @@ CONDITIONS = {  # name: what it is, how to draw one digit
     ),
 }
 FIRST = {"small in a 12 MP photo": BIG_PHOTO_COUNT, "small, uneven light, 12 MP": UNEVEN_PHOTO_COUNT}
-UNEVEN = {"papers": (205 / 255, 245 / 255), "light": 0.15}  # the uneven-light row's paper and light
 SMALL_PHOTOS = {  # --small-photos: that row's photos on more digits, and drawn in other ways
     "the row's photos": ("digits 250-400 pixels tall", {"tall": (250, 400)}),
     "smaller digits": (
@@ -309,9 +311,11 @@ def small_photos(model, x_test, y_test, count: int) -> list[dict]:
     """The uneven-light 12 MP row's photos on ``count`` digits, drawn in each of the ways of SMALL_PHOTOS."""
     digits, labels = chosen_digits(x_test, y_test, count)
     conditions = {
-        name: (f"{what}, on paper of grey 205-245, the light 15% weaker at one edge", draw)
-        for name, (what, options) in SMALL_PHOTOS.items()
-        for draw in [functools.partial(in_big_photo, **options, **UNEVEN)]
+        name: (
+            f"{what}, on paper of grey 205-245, the light 15% weaker at one edge",
+            functools.partial(in_big_photo, **how, **UNEVEN),
+        )
+        for name, (what, how) in SMALL_PHOTOS.items()
     }
     return [quality_row(model, name, digits, labels, conditions=conditions) for name in conditions]
 
@@ -380,12 +384,8 @@ def main():
     model = result(run_lesson("--quiet", "--no-plots", data=((x_train, _), (x_test, y_test)))).model
     if args.small_photos:
         rows = small_photos(model, x_test, y_test, args.small_photos)
-        print(markdown(rows))
-        print(
-            f"{sum(row['seconds'] for row in rows):.1f} s to draw and prepare {sum(row['count'] for row in rows)} photos"
-        )
-        return
-    rows = quality_table(model, x_test, y_test)
+    else:
+        rows = quality_table(model, x_test, y_test)
     table = markdown(rows)
     print(table)
     print(
