@@ -236,10 +236,14 @@ def epoch_figures(output: str) -> list[str]:
     return epochs + re.findall(r"^test (?:loss|accuracy): .*$", output, re.M)
 
 
+def uncoloured(text: str) -> str:
+    """``text`` without the terminal's colours and bold (ANSI escape codes), as a reader reads it."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
 def progress_counts(output: str) -> list[tuple[int, int]]:
     """Every 'done/total' count Keras' progress bars printed."""
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)  # without the terminal's colours
-    return [(int(done), int(total)) for done, total in re.findall(r"(\d+)/(\d+) ━", plain)]
+    return [(int(done), int(total)) for done, total in re.findall(r"(\d+)/(\d+) ━", uncoloured(output))]
 
 
 def assert_clean_failure(result, *expected_in_message, exit_code=None):

@@ -8,7 +8,16 @@ import sys
 
 import pytest
 from PIL import Image
-from conftest import ROOT, as_data, draw_digits, offline_env, progress_counts, train_here, write_idx_folder
+from conftest import (
+    ROOT,
+    as_data,
+    draw_digits,
+    offline_env,
+    progress_counts,
+    train_here,
+    uncoloured,
+    write_idx_folder,
+)
 
 sys.path.insert(0, str(ROOT / "notebook"))
 import build  # noqa: E402  (notebook/build.py)
@@ -149,7 +158,7 @@ def test_offline_it_stops_at_the_load_cell_then_runs_alone_and_prints_the_script
     ]
     assert [i for i, _ in errors] == [load], errors
     assert "mnist.npz" in errors[0][1]["evalue"]  # Keras' get_file names what it could not fetch
-    shown = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(errors[0][1]["traceback"])).strip()
+    shown = uncoloured("\n".join(errors[0][1]["traceback"])).strip()
     assert shown == f"{errors[0][1]['ename']}: {errors[0][1]['evalue']}" and "\n" not in shown, shown  # no traceback
     assert "ImportError" not in errors[0][1]["ename"] and "ModuleNotFoundError" not in errors[0][1]["ename"]
     words = " ".join(first.cells[load - 1].source.split())
@@ -166,8 +175,8 @@ def test_offline_it_stops_at_the_load_cell_then_runs_alone_and_prints_the_script
     failing = next(i for i, cell in enumerate(notebook.cells) if "raises-exception" in cell.metadata.get("tags", []))
     quoted = re.search(r"`(Expected shape[^`]*)`", " ".join(notebook.cells[failing - 1].source.split())).group(1)
     error = next(output for output in notebook.cells[failing].outputs if output.output_type == "error")
-    assert quoted in re.sub(r"\x1b\[[0-9;]*m", "", error["evalue"]), error["evalue"]
-    shown = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(error["traceback"]))
+    assert quoted in uncoloured(error["evalue"]), error["evalue"]
+    shown = uncoloured("\n".join(error["traceback"]))
     assert "Traceback" not in shown and "File " not in shown and quoted in shown  # Keras' report, no library lines
     # TensorFlow's start-up: only the lines the words above the first cell explain, and only there.
     stderr = [
