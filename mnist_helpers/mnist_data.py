@@ -13,8 +13,11 @@ Nothing here writes to, moves or deletes a user's file. TensorFlow is imported o
 """
 
 import contextlib
+import gzip
+import hashlib
 import os
 import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -110,11 +113,90 @@ KERAS_FALLBACK_HOME = os.path.join("/tmp" if os.path.isdir("/tmp") else tempfile
 
 def keras_cache_file() -> Path:
     """Where Keras itself keeps its downloaded mnist.npz: in its home ($KERAS_HOME, else ~/.keras, which
-    importing Keras creates), or in /tmp/.keras only when that home cannot be written, as
-    keras.utils.get_file decides. A file in the shared /tmp/.keras is never read otherwise."""
+    importing Keras creates), or in .keras under /tmp only when that home cannot be written, as
+    keras.utils.get_file decides. A file in that shared folder is never read otherwise."""
     home = Path(os.environ.get("KERAS_HOME") or Path("~").expanduser() / ".keras")
     writable = os.access(home, os.W_OK) if home.exists() else os.access(home.parent, os.W_OK)
     return Path(home if writable else KERAS_FALLBACK_HOME) / "datasets" / "mnist.npz"
+
+
+# SHA-256 of Keras' own mnist.npz, as keras.datasets.mnist.load_data checks it: Keras downloads again over
+# a cached mnist.npz with any other checksum, and deletes it when that download fails.
+KERAS_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+
+
+def offline_mnist(folder=""):
+    """The notebook's route without internet, in place of ``keras.datasets.mnist``: None where Keras' own
+    load_data can do the job (no folder named, and Keras' cache empty or holding Keras' own download);
+    else a stand-in whose load_data() reads the folder named, or the file of yours in Keras' cache (which
+    Keras would delete), with plain NumPy. The scripts read the same files through the bounded readers."""
+    cached = keras_cache_file()
+    if folder:
+        return MnistFiles(Path(folder).expanduser())
+    if cached.is_file() and hashlib.sha256(cached.read_bytes()).hexdigest() != KERAS_NPZ_SHA256:
+        return MnistFiles(cached)
+    return None
+
+
+class MnistFiles:
+    """Stands in for keras.datasets.mnist: load_data() reads MNIST from a file or folder of yours."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def load_data(self):
+        return mnist_arrays(self.path)
+
+
+def mnist_arrays(path):
+    """``((x_train, y_train), (x_test, y_test))`` from an .npz file (Keras' four names), or from a folder holding
+    the four MNIST IDX files (gzipped or not) or mnist.npz; what cannot be used is said in one sentence."""
+    if path.is_dir():
+        files = {
+            key: [path / f"{name}{end}" for name in names for end in (".gz", "")] for key, names in IDX_NAMES.items()
+        }
+        found = {key: next((file for file in candidates if file.is_file()), None) for key, candidates in files.items()}
+        if all(found.values()):
+            arrays = {key: idx_array(file) for key, file in found.items()}
+        elif (path / "mnist.npz").is_file():
+            path = path / "mnist.npz"
+        else:
+            raise FileNotFoundError(
+                f"{path} holds neither mnist.npz nor the four MNIST files; name the folder that does."
+            )
+    elif not path.is_file():
+        raise FileNotFoundError(f"There is no file or folder {path}; name the folder that holds MNIST.")
+    if not path.is_dir():
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                arrays = {key: archive[key] for key in KEYS}
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path} is not MNIST as Keras saves it, four arrays named {', '.join(KEYS)} ({error}).")
+    for part in ("train", "test"):
+        images, labels = arrays[f"x_{part}"], arrays[f"y_{part}"]
+        if images.dtype != np.uint8 or images.shape[1:] != (28, 28) or labels.shape != images.shape[:1]:
+            raise ValueError(
+                f"{path} holds {part} images {images.dtype} {images.shape} and labels {labels.shape}; "
+                "MNIST's are uint8 (count, 28, 28) and (count,)."
+            )
+    print(f"MNIST from {path}, read with NumPy.")
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def idx_array(file):
+    """An IDX file of unsigned bytes, MNIST's format: 0, 0, 8, the number of dimensions, one big-endian
+    uint32 per dimension, then the bytes."""
+    try:
+        with (gzip.open if file.name.endswith(".gz") else open)(file, "rb") as stream:
+            data = stream.read()
+    except (OSError, EOFError, zlib.error) as error:
+        raise ValueError(f"{file} cannot be read ({error}); download it again.")
+    dimensions = data[3] if len(data) > 3 and data[:3] == b"\0\0\x08" else 0
+    start = 4 + 4 * dimensions
+    shape = tuple(int(size) for size in np.frombuffer(data[4:start], dtype=">u4")) if len(data) >= start else ()
+    if not shape or len(data) != start + int(np.prod(shape)):
+        raise ValueError(f"{file} is not a whole MNIST IDX file of unsigned bytes; download it again.")
+    return np.frombuffer(bytearray(data), dtype=np.uint8, offset=start).reshape(shape)  # writable, as Keras gives it
 
 
 def _find_and_read(path):

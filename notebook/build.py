@@ -12,10 +12,11 @@ docstring, the flags, the offline data, saving) are the command line's and stay 
 cell of the lesson must be placed exactly once, or the build stops.
 
 A cell marked ``source="learning_curves_figure"`` gets, above its own lines, the source of those
-definitions (functions and constants, by name) from the modules that draw the script's pictures
-and record its fit: the notebook shows the very code the script runs, and imports nothing of the
-project, so it runs alone (Colab, Kaggle). Those definitions may use only NumPy, Matplotlib, Pillow
-and Keras, which the cell imports itself.
+definitions (functions and constants, by name) from the modules that find MNIST's files (Keras'
+cache, the IDX names), draw the script's pictures and record its fit: the notebook shows the very
+code the script runs, and imports nothing of the project, so it runs alone (Colab, Kaggle). Those
+definitions may use only the standard library, NumPy, Matplotlib, Pillow and Keras, which the
+notebook's cells import themselves.
 """
 
 import argparse
@@ -31,8 +32,10 @@ SOURCE = ROOT / "notebook" / "mnist_learn.md"
 LESSON = ROOT / "mnist_learn.py"
 NOTEBOOK = ROOT / "mnist_learn.ipynb"
 SCRIPT_ONLY = "script-only"
-# Where the notebook's picture and recording cells take their code from: the modules the script draws with.
-DRAWING_MODULES = [ROOT / "mnist_helpers" / name for name in ("plotting.py", "recording.py", "contributions.py")]
+# Where the notebook's cells take their code from: the modules the script finds MNIST, draws and records with.
+NOTEBOOK_MODULES = [
+    ROOT / "mnist_helpers" / name for name in ("mnist_data.py", "plotting.py", "recording.py", "contributions.py")
+]
 
 
 def lesson_cells() -> dict:
@@ -49,9 +52,9 @@ def lesson_cells() -> dict:
 
 
 def definitions() -> dict:
-    """Each top-level function, class and constant of DRAWING_MODULES by name: its source lines, as written."""
+    """Each top-level function, class and constant of NOTEBOOK_MODULES by name: its source lines, as written."""
     found = {}
-    for module in DRAWING_MODULES:
+    for module in NOTEBOOK_MODULES:
         text = module.read_text(encoding="utf-8")
         lines = text.splitlines()
         for node in ast.parse(text).body:
@@ -64,7 +67,7 @@ def definitions() -> dict:
                 continue
             for name in names:
                 if name in found:
-                    raise ValueError(f"{name} is defined in two of the drawing modules; the notebook takes one")
+                    raise ValueError(f"{name} is defined in two of the notebook's modules; the notebook takes one")
                 found[name] = "\n".join(lines[node.lineno - 1 : node.end_lineno])
     return found
 
@@ -74,12 +77,12 @@ DEFINES = ("def ", "class ")
 
 def with_sources(cell, sources: dict, defined: set) -> None:
     """Put the source of the definitions a cell names (``source="a b"``) above its own lines; ``defined``,
-    the names the cells above have defined, grows by them. A definition that uses another of the drawing
+    the names the cells above have defined, grows by them. A definition that uses another of the
     modules' names that no cell defines stops the build (it would stop the notebook with a NameError)."""
     names = cell.metadata.pop("source", "").split()
     missing = [name for name in names if name not in sources]
     if missing:
-        raise ValueError(f"{SOURCE.name} names {missing}, which no drawing module defines")
+        raise ValueError(f"{SOURCE.name} names {missing}, which no module of NOTEBOOK_MODULES defines")
     defined.update(names)
     used = set()
     for name in names:  # the names a definition reads that it does not set itself (its locals)

@@ -320,3 +320,58 @@ def test_junk_inside_a_gzip_file_is_called_damaged(tmp_path, digits):
     with pytest.raises(UserError, match="holds more data than its header describes .*damaged") as raised:
         load_data(folder, log=silent)
     assert "right file" not in str(raised.value)
+
+
+def test_the_notebooks_offline_route_reads_every_form_and_leaves_keras_its_own_download(
+    monkeypatch, tmp_path, digits, idx_folder, npz_file
+):
+    """offline_mnist, the notebook's cell before the load line: a folder named reads the four IDX files
+    or mnist.npz, or an .npz file; with no folder named it reads a file of the reader's in Keras' cache
+    (Keras would download over it and delete it when that fails) and leaves Keras' own download to Keras."""
+    from mnist_helpers import mnist_data
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    (tmp_path / "keras" / "datasets").mkdir(parents=True)
+    for named in (idx_folder, npz_file, npz_file.parent, str(idx_folder)):
+        assert_same_as(mnist_data.offline_mnist(named).load_data(), digits)
+    raw = write_idx_folder(tmp_path / "raw", digits, suffix="")
+    assert_same_as(mnist_data.offline_mnist(raw).load_data(), digits)
+    assert mnist_data.offline_mnist("") is None  # nothing in the cache: Keras downloads
+    cached = mnist_data.keras_cache_file()
+    shutil.copy(npz_file, cached)
+    before = cached.read_bytes()
+    assert_same_as(mnist_data.offline_mnist("").load_data(), digits)
+    assert cached.read_bytes() == before
+    import hashlib
+
+    monkeypatch.setattr(mnist_data, "KERAS_NPZ_SHA256", hashlib.sha256(before).hexdigest())
+    assert mnist_data.offline_mnist("") is None  # Keras' own download: Keras reads it
+
+
+def test_the_notebooks_offline_route_says_in_one_sentence_what_it_cannot_use(tmp_path, digits, npz_file):
+    from mnist_helpers import mnist_data
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    truncated = write_idx_folder(tmp_path / "truncated", digits)
+    images = truncated / f"{IDX_FILES['x_train']}.gz"
+    images.write_bytes(gzip.compress(gzip.decompress(images.read_bytes())[:-5]))
+    no_gzip = write_idx_folder(tmp_path / "not-gzip", digits)
+    (no_gzip / f"{IDX_FILES['y_test']}.gz").write_bytes(b"not gzip at all")
+    missing_key = tmp_path / "three.npz"
+    np.savez(missing_key, **{key: value for key, value in digits.items() if key != "y_test"})
+    shapes = tmp_path / "shapes.npz"
+    np.savez(shapes, **dict(digits, x_test=digits["x_test"].reshape(-1, 784)))
+    cases = {
+        tmp_path / "nowhere": "There is no file or folder",
+        empty: "holds neither mnist.npz nor the four MNIST files",
+        truncated: "is not a whole MNIST IDX file",
+        no_gzip: "cannot be read",
+        missing_key: "is not MNIST as Keras saves it",
+        shapes: "MNIST's are uint8 (count, 28, 28)",
+        tmp_path / "nowhere.npz": "There is no file or folder",
+    }
+    for path, said in cases.items():
+        with pytest.raises((ValueError, FileNotFoundError)) as error:
+            mnist_data.offline_mnist(path).load_data()
+        assert said in str(error.value) and "\n" not in str(error.value), (path, error.value)

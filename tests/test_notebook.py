@@ -5,7 +5,10 @@ import io
 import json
 import re
 import sys
+from pathlib import Path
 
+import nbformat
+import numpy as np
 import pytest
 from PIL import Image
 from conftest import (
@@ -66,42 +69,37 @@ def test_a_lesson_cell_left_out_stops_the_build(tmp_path, monkeypatch):
 
 NOTEBOOK_TRAIN_COUNT = 640  # 20 batches of 32, as MNIST's 60,000 are 1,875: Keras then names the batch in its error
 
-# The test double for Keras' download (no internet in CI): an IPython start-up file in the kernel that
-# defines ``_stand_in``; once registered (the reader has put MNIST where Keras finds it) and once the
-# notebook has imported Keras, it makes keras.datasets.mnist.load_data read the four gzipped IDX files in
-# MNIST_DATA. It cannot see the project either: it reads the files itself.
-OFFLINE_MNIST = """
-import gzip, os, sys
-import numpy as np
 
-def _idx(name, offset):
-    with gzip.open(os.path.join(os.environ["MNIST_DATA"], name + ".gz")) as file:
-        return np.frombuffer(file.read(), dtype=np.uint8, offset=offset)
+def red_lines(notebook):
+    """Each line a cell printed to standard error, with the words of the nearest Markdown cell above it."""
+    words = ""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            words = " ".join(cell.source.split())
+        for output in cell.get("outputs", []):
+            if output.get("name") == "stderr":
+                yield from ((line, words) for line in output["text"].splitlines() if line.strip())
 
-def _load_data(path="mnist.npz"):
-    x_train, x_test = (_idx(name, 16).reshape(-1, 28, 28) for name in ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte"))
-    return (x_train, _idx("train-labels-idx1-ubyte", 8)), (x_test, _idx("t10k-labels-idx1-ubyte", 8))
 
-def _stand_in(*_):
-    if "keras.datasets.mnist" in sys.modules:
-        sys.modules["keras.datasets.mnist"].load_data = _load_data
-"""
-MNIST_PUT_IN_PLACE = 'get_ipython().events.register("pre_run_cell", _stand_in)'
-EXPLAINED_STARTUP_LINES = (
-    "oneDNN custom operations are on",
-    "Could not find cuda drivers",
-    "All log messages before absl",
-)
+def run_cells(client, notebook, stop_at_error=False):
+    """Run a notebook's cells in the client's kernel, top to bottom (Run All stops at the first error)."""
+    client.nb = notebook
+    for index, cell in enumerate(notebook.cells):
+        client.execute_cell(cell, index)
+        if stop_at_error and any(output.output_type == "error" for output in cell.get("outputs", [])):
+            break
 
 
 def run_alone(tmp_path, arrays, monkeypatch):
     """The committed notebook copied alone into an empty folder, in a kernel that cannot import the project,
-    with no internet and nothing in Keras' cache, as a reader without internet meets it: run top to bottom
-    it stops at the load cell. Then MNIST is put in place (the stand-in for Keras' download) and the whole
-    notebook is run again, top to bottom, with one cell more at its end, which says whether the kernel could
-    have imported mnist_helpers. (the notebook as first run, as run again)."""
+    with no internet, as a reader without internet meets it, three times in one kernel. First with nothing in
+    Keras' cache: run top to bottom it stops at the load cell. Then the reader names a folder of the four IDX
+    files in MNIST_FOLDER and runs that cell, the cell after it and the load cell again. Then, with the folder
+    unnamed again, a mnist.npz the reader made (np.savez_compressed) sits in Keras' cache and the whole
+    notebook runs from the top, with one cell more at its end, which says whether the kernel could have
+    imported mnist_helpers. (the first run, the folder's load cell, the last run, the home-made file's
+    bytes before and after.)"""
     import nbclient
-    import nbformat
 
     folder = tmp_path / "alone"
     folder.mkdir()
@@ -110,44 +108,52 @@ def run_alone(tmp_path, arrays, monkeypatch):
     again.cells.append(
         nbformat.v4.new_code_cell('print("sees the project:", importlib.util.find_spec("mnist_helpers") is not None)')
     )
-    startup = tmp_path / "ipython" / "profile_default" / "startup"
-    startup.mkdir(parents=True)
-    (startup / "00-offline-mnist.py").write_text(OFFLINE_MNIST)
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
-    for name, value in offline_env(tmp_path).items():  # no internet, an empty Keras cache
+    cell_of = {cell.source.split(" = ", 1)[0]: cell.source for cell in first.cells if cell.cell_type == "code"}
+    named = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                cell_of["MNIST_FOLDER"].replace('""', repr(str(write_idx_folder(tmp_path / "idx", arrays))), 1)
+            ),
+            *(nbformat.v4.new_code_cell(cell.source) for cell in first.cells if "offline_mnist(" in cell.source),
+            *(nbformat.v4.new_code_cell(cell.source) for cell in first.cells if "mnist.load_data()" in cell.source),
+        ]
+    )
+    env = offline_env(tmp_path)  # no internet, an empty Keras cache
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("MNIST_DATA", str(write_idx_folder(tmp_path / "mnist", arrays)))  # for the stand-in only
-    for name in ("PYTHONPATH", "MPLBACKEND", "TF_CPP_MIN_LOG_LEVEL"):  # as in Jupyter: no project path, pictures inline
+    # As in Jupyter: no project path, pictures inline, and what the kernel's libraries write to its standard
+    # error shown in the cells (ipykernel does not show it under pytest, which it knows by this variable).
+    for name in ("PYTHONPATH", "MPLBACKEND", "TF_CPP_MIN_LOG_LEVEL", "PYTEST_CURRENT_TEST"):
         monkeypatch.delenv(name, raising=False)
     client = nbclient.NotebookClient(
         first, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     )
     client.allow_errors = True  # the test reads every error itself
+    home_made = Path(env["KERAS_HOME"]) / "datasets" / "mnist.npz"
     with client.setup_kernel():
-        for index, cell in enumerate(first.cells):
-            client.execute_cell(cell, index)
-            if any(output.output_type == "error" for output in cell.get("outputs", [])):
-                break  # Run All stops at the first error
-        client.nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(MNIST_PUT_IN_PLACE)])
-        client.execute_cell(client.nb.cells[0], 0)
-        client.nb = again
-        for index, cell in enumerate(again.cells):
-            client.execute_cell(cell, index)
+        run_cells(client, first, stop_at_error=True)
+        run_cells(client, named)
+        home_made.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(home_made, **arrays)
+        made = home_made.read_bytes()
+        run_cells(client, again)
     assert sorted(path.name for path in folder.iterdir()) == ["mnist_learn.ipynb"]  # nothing written beside it
-    return first, again
+    return first, named.cells[-1], again, (made, home_made.read_bytes() if home_made.exists() else None)
 
 
-def test_offline_it_stops_at_the_load_cell_then_runs_alone_and_prints_the_scripts_figures(
+def test_offline_it_stops_at_the_load_cell_then_reads_your_files_and_prints_the_scripts_figures(
     digits, tmp_path, monkeypatch
 ):
     """Copied alone into an empty folder, in a kernel that cannot import mnist_helpers: without internet
     and MNIST, the first error is the load cell's, Keras' own (no ImportError anywhere), and the words
-    above that cell say where to put mnist.npz. With MNIST in place the notebook runs top to bottom, fails
-    only where it means to, and prints what mnist_learn.py prints on the same digits, run in this process
-    with its defaults; its pictures and its animation are drawn inline."""
+    above that cell say what to do. A folder of the four IDX files named in MNIST_FOLDER loads. A mnist.npz
+    the reader made, in Keras' cache (Keras would download over it, and delete it when that fails), is read
+    and left byte for byte as it was; with it the notebook runs top to bottom, fails only where it means
+    to, and prints what mnist_learn.py prints on the same digits, run in this process with its defaults;
+    its pictures and its animation are drawn inline."""
     x_train, y_train = draw_digits(NOTEBOOK_TRAIN_COUNT, seed=1)
     arrays = dict(digits, x_train=x_train, y_train=y_train)
-    first, notebook = run_alone(tmp_path, arrays, monkeypatch)
+    first, named, notebook, (made, after) = run_alone(tmp_path, arrays, monkeypatch)
     # Offline: the load cell's error, Keras' own.
     load = next(i for i, cell in enumerate(first.cells) if "mnist.load_data()" in cell.source)
     errors = [
@@ -161,15 +167,21 @@ def test_offline_it_stops_at_the_load_cell_then_runs_alone_and_prints_the_script
     shown = uncoloured("\n".join(errors[0][1]["traceback"])).strip()
     assert shown == f"{errors[0][1]['ename']}: {errors[0][1]['evalue']}" and "\n" not in shown, shown  # no traceback
     assert "ImportError" not in errors[0][1]["ename"] and "ModuleNotFoundError" not in errors[0][1]["ename"]
-    words = " ".join(first.cells[load - 1].source.split())
-    assert "put `mnist.npz` in Keras' cache, `~/.keras/datasets/`" in words
-    # With MNIST in place, run again from the top.
+    words = " ".join(" ".join(cell.source.split()) for cell in first.cells[:load] if cell.cell_type == "markdown")
+    assert "name the folder that holds your copy in `MNIST_FOLDER`" in words and "`mnist.npz`" in words
+    assert "`train-images-idx3-ubyte.gz`" in words
+    # The folder named in MNIST_FOLDER: the four IDX files, loaded.
+    assert [output.output_type for output in named.outputs] == ["stream"], named.outputs
+    assert named.outputs[0]["text"].startswith("MNIST from ") and "\n(640, 28, 28)\n" in named.outputs[0]["text"]
+    # The reader's own mnist.npz in Keras' cache: read, and left as it was.
+    assert after == made, "the notebook changed or deleted the reader's mnist.npz"
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     errors = [
         (cell.source, output.get("ename")) for cell in code for output in cell.outputs if output.output_type == "error"
     ]
     assert [name for _, name in errors] == ["ValueError"] and "first_try.fit(" in errors[0][0]
     printed = "".join(output.get("text", "") for cell in code for output in cell.outputs)
+    assert "MNIST from " in printed and "keras" in printed.split("MNIST from ", 1)[1].split("\n", 1)[0]
     assert printed.endswith("sees the project: False\n")
     # The words before the failing cell quote the line of the error that says what is wrong.
     failing = next(i for i, cell in enumerate(notebook.cells) if "raises-exception" in cell.metadata.get("tags", []))
@@ -178,19 +190,10 @@ def test_offline_it_stops_at_the_load_cell_then_runs_alone_and_prints_the_script
     assert quoted in uncoloured(error["evalue"]), error["evalue"]
     shown = uncoloured("\n".join(error["traceback"]))
     assert "Traceback" not in shown and "File " not in shown and quoted in shown  # Keras' report, no library lines
-    # TensorFlow's start-up: only the lines the words above the first cell explain, and only there.
-    stderr = [
-        (i, line)
-        for i, cell in enumerate(first.cells)
-        for output in cell.get("outputs", [])
-        if output.get("name") == "stderr"
-        for line in output["text"].splitlines()
-    ]
-    imports = next(i for i, cell in enumerate(first.cells) if "from keras.datasets import mnist" in cell.source)
-    assert all(i == imports and any(kind in line for kind in EXPLAINED_STARTUP_LINES) for i, line in stderr), stderr
-    assert not [output for cell in code for output in cell.outputs if output.get("name") == "stderr"]  # no more
-    explained = " ".join(" ".join(cell.source.split()) for cell in notebook.cells[:3] if cell.cell_type == "markdown")
-    assert all(kind in explained for kind in EXPLAINED_STARTUP_LINES)
+    # Every line in red (the kernel's standard error) is named, in backquotes, by the words just above its cell.
+    for run in (first, nbformat.v4.new_notebook(cells=[named]), notebook):
+        for line, words in red_lines(run):
+            assert any(named in line for named in re.findall(r"`([^`]+)`", words)), (line, words)
     assert all(done <= total for done, total in progress_counts(printed))
     lesson = train_here("--quiet", data=as_data(arrays))
     assert f"test accuracy: {lesson.test_accuracy}\n" in printed  # as the script computed it, in this session

@@ -103,11 +103,14 @@ def test_handwriting_with_any_pen_reads_nearly_as_well_as_mnist(mnist, default_r
 
 
 def test_the_shipped_weights_and_sample_are_the_default_runs_and_mnists(default_run, mnist):
-    """web/weights.js holds the default run's weights, up to rounding: another CPU, thread count or
-    library version rounds the last bits of a sum differently, and 2,345 updates carry that on (at
-    most 6.6e-7 apart between two machines). 1e-4 is 150 times that, and a thousandth of a trained
-    weight; another seed or setting moves the weights by tenths. web/sample.js holds MNIST's first
-    500 test digits and their labels."""
+    """web/weights.js holds the default run's weights, as another machine makes them: another CPU, thread
+    count or library version rounds the last bits of a sum differently, and 2,345 updates carry that on.
+    A reader's one-thread run (the suite's setting) came out up to 0.008 from the shipped weights (issue
+    41), while here one thread and two give the same bits; w1's weights are 0.099 on average (root mean
+    square), so even every weight moved by 0.008 is 0.081 of their size. Another seed moves them by 1.35
+    to 1.45 of their size and reads 3.6% of the test digits otherwise (bench/README.md, "The shipped
+    weights"). So each array is within a tenth of its size of the run's, and the two networks read at
+    least 99% of the test digits alike. web/sample.js holds MNIST's first 500 test digits and their labels."""
     import keras
 
     _, (x_test, y_test) = mnist
@@ -119,13 +122,16 @@ def test_the_shipped_weights_and_sample_are_the_default_runs_and_mnists(default_
         pytest.skip("the shipped weights are the default run on TensorFlow; other backends draw other first weights")
     shipped = (ROOT / "web" / "weights.js").read_text()
     assert shipped.startswith(f"// Made by export_web.py from {make_pictures.ABOUT}: 784 inputs, 32 hidden units")
-    for name, array, ours in zip(
-        ("w1", "b1", "w2", "b2"),
-        page_weights(shipped),
-        export_web.dense_weights(default_run[0].model, "x"),
-        strict=True,
-    ):
-        np.testing.assert_allclose(array, ours, atol=1e-4, rtol=0, err_msg=name)
+    weights = page_weights(shipped)
+    ours = export_web.dense_weights(default_run[0].model, "x")
+    for name, array, run in zip(("w1", "b1", "w2", "b2"), weights, ours, strict=True):
+        assert array.shape == run.shape, name
+        assert np.linalg.norm(array - run) < 0.1 * np.linalg.norm(run), name
+    w1, b1, w2, b2 = weights
+    x = x_test.reshape(len(x_test), 784).astype("float32") / 255
+    page_reads = (np.maximum(x @ w1 + b1, 0) @ w2 + b2).argmax(axis=1)  # softmax keeps the largest the largest
+    run_reads = default_run[0].model.predict(x, verbose=0).argmax(axis=1)
+    assert np.mean(page_reads == run_reads) >= 0.99
 
 
 def test_the_shipped_recording_is_the_default_runs_training(default_run, mnist):
