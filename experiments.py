@@ -15,6 +15,10 @@ lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here 
 
 
 import argparse
+import contextlib
+import io
+import re
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -141,10 +145,10 @@ def show_mine(path: Path, plots: Path) -> None:
         raise UserError(f"{path} is not a table of your runs: {why}; give --runs the file mnist_learn.py writes.")
     if not rows:
         raise UserError(f"There are no runs in {path} yet; each `python mnist_learn.py` adds its row there.")
-    numbered = [{"#": str(number), **row} for number, row in enumerate(rows, 1)]
-    print(markdown_table(numbered, ("#", *runs.COLUMNS)))
+    print(f"Your runs in {path}, each by what it changed from the post's settings:")
+    print("\n".join(runs.listing(rows, range(len(rows)))))
     replaced = save_figure(runs_figure(rows, last_is_this_run=False), picture)
-    print(f"{len(rows)} runs in {path}. Picture: {said(picture, replaced)}")
+    print(f"{len(rows)} runs in {path} (every column: open it in a spreadsheet). Picture: {said(picture, replaced)}")
 
 
 def quick_subset(mnist):
@@ -183,7 +187,7 @@ def run_experiments(names: list, options, data) -> None:
             again = " (the same run as above)" if key in done else ""
             print(f"{name} {i}/{len(settings)}: {label(setting, options.quick)}{again}", flush=True)
             if key not in done:
-                done[key] = train(lesson_run, args, data)
+                done[key] = train(lesson_run, args, data, options.quiet)
                 if not options.quiet:
                     print(f"  test accuracy {done[key].test_accuracy:.4f}, {done[key].seconds:.1f} s", flush=True)
             outcomes.append(done[key])
@@ -218,14 +222,37 @@ def quick_note(data) -> str:
 
 def lesson_args(flags: str, options) -> list:
     """mnist_learn.py's flags for one setting, with this session's seed; a quick run is 1 epoch."""
-    args = [*flags.split(), "--seed", str(options.seed), "--no-plots", "--quiet"]
+    args = [*flags.split(), "--seed", str(options.seed), "--no-plots"]
     return [*args, "--epochs", "1"] if options.quick else args  # the last --epochs is the one that counts
 
 
-def train(lesson_run, args: list, data) -> SimpleNamespace:
+class EpochLines(io.TextIOBase):
+    """Standard output while a run trains: of all the lesson prints, one line as each epoch ends (its
+    validation accuracy, read from Keras' progress bar, and the seconds so far), so that a run of several
+    minutes shows it is on its way."""
+
+    def __init__(self, stream):
+        self.stream, self.started, self.line, self.epochs = stream, time.perf_counter(), "", 0
+
+    def write(self, text: str) -> int:
+        *ended, self.line = (self.line + text).split("\n")
+        self.line = self.line[-1000:]  # the progress bar redraws itself without ending its line
+        for line in ended:
+            shown = re.search(r"val_accuracy: (\d\.\d+)", line.rsplit("\r", 1)[-1])  # an epoch's last bar
+            if shown and self.stream:  # None: experiments.py --quiet
+                self.epochs += 1
+                seconds = time.perf_counter() - self.started
+                print(
+                    f"  epoch {self.epochs}: val_accuracy {shown[1]}, {seconds:.0f} s in", file=self.stream, flush=True
+                )
+        return len(text)
+
+
+def train(lesson_run, args: list, data, quiet: bool = False) -> SimpleNamespace:
     """One run of mnist_learn.py itself, in this process, on ``data``: its settings and figures."""
     started = time.perf_counter()
-    lesson = lesson_run.run_lesson(*args, data=data)
+    with contextlib.redirect_stdout(EpochLines(None if quiet else sys.stdout)):
+        lesson = lesson_run.run_lesson(*args, data=data)
     result = lesson_run.result(lesson)
     return SimpleNamespace(
         epochs=lesson["EPOCHS"],

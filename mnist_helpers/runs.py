@@ -112,18 +112,78 @@ def _csv_line(row: dict) -> str:
     return text.getvalue()
 
 
-def changes(before: dict | None, after: dict) -> str:
-    """What differs between two runs, in words: 'EPOCHS 5 → 2, BATCH_SIZE 128 → 10'; for a first run,
-    its main settings."""
-    if before is None:
-        return ", ".join(f"{name} {after[name]}" for name in ("EPOCHS", "BATCH_SIZE", "HIDDEN_UNITS"))
-    changed = [f"{name} {before[name]} → {after[name]}" for name in SETTINGS if before[name] != after[name]]
-    return ", ".join(changed) or "the same settings again"
+# The post's settings, as mnist_learn.py has them before a reader edits it: a run is described by what it
+# changed from these, in the lesson's own words (tests/test_runs.py checks them against the lesson).
+POST = {
+    "EPOCHS": "5",
+    "BATCH_SIZE": "128",
+    "HIDDEN_UNITS": "32",
+    "VALIDATION": "test",
+    "SCALE_PIXELS": "True",
+    "SEED": "1337",
+}
+LINE_WIDTH = 100  # a listing's line; what pairs a run with another goes on a line of its own past it
+
+
+def setting(name: str, value: str) -> str:
+    """One setting in the lesson's words: 'EPOCHS 2', 'VALIDATION "split"', 'raw pixels' (the normalize lines
+    deleted, or --raw-pixels; runs.csv's SCALE_PIXELS column is no constant of the lesson)."""
+    if name == "SCALE_PIXELS":
+        return "scaled pixels" if value == "True" else "raw pixels"
+    return f'{name} "{value}"' if name == "VALIDATION" else f"{name} {value}"
+
+
+def described(row: dict) -> str:
+    """A run by what it changed from the post's settings: 'EPOCHS 2, BATCH_SIZE 10, raw pixels'."""
+    changed = [setting(name, row[name]) for name, value in POST.items() if row[name] != value]
+    return ", ".join(changed) or "the post's settings"
+
+
+def changed(name: str, before: str, after: str) -> str:
+    """One setting's change in the lesson's words: 'HIDDEN_UNITS 32 → 512', 'scaled → raw pixels'."""
+    if name == "SCALE_PIXELS":
+        return f"{setting(name, before).split()[0]} → {setting(name, after)}"
+    return f"{setting(name, before)} → " + (f'"{after}"' if name == "VALIDATION" else after)
+
+
+def one_change(rows: list[dict], k: int) -> str:
+    """Run ``k`` against the latest run before it that differs from it in one setting only, on the same
+    backend (the post's "change just one"): 'HIDDEN_UNITS 32 → 512 against #1: +2.34 points'; '' where none does."""
+    for j in range(k - 1, -1, -1):
+        before, after = rows[j], rows[k]
+        differ = [name for name in POST if before[name] != after[name]]
+        if len(differ) == 1 and before["backend"].split()[:1] == after["backend"].split()[:1]:
+            (name,) = differ
+            change = changed(name, before[name], after[name])
+            gain = (float(after["test accuracy"]) - float(before["test accuracy"])) * 100
+            return f"{change} against #{j + 1}: {gain:+.2f} points"
+    return ""
+
+
+def listing(rows: list[dict], numbers: range, mine: int | None = None) -> list[str]:
+    """A line for each run of ``numbers`` (0-based; ``mine`` marked →): its number, when, what it changed from
+    the post's settings, its test accuracy and time, and the run before it that differs in one thing only."""
+    what = {k: described(rows[k]) for k in numbers}
+    width, today = max(map(len, what.values())), datetime.now().date().isoformat()
+    digits = len(str(numbers[-1] + 1))
+    lines = []
+    for k in numbers:
+        row = rows[k]
+        day, _, clock = row["when"].partition("T")
+        when = clock[:5] if day == today else f"{day} {clock[:5]}"
+        accuracy = float(row["test accuracy"])
+        line = f"{'→' if k == mine else ' '} #{k + 1:<{digits}}  {when}  {what[k]:<{width}}  test accuracy {accuracy:.4f}  {row['seconds']:>6} s"
+        paired = one_change(rows, k)
+        if paired and len(line) + 2 + len(paired) <= LINE_WIDTH:
+            lines.append(f"{line}  {paired}")
+        else:
+            lines += [line, *([" " * (digits + 4) + paired] if paired else [])]
+    return lines
 
 
 def comparison(rows: list[dict], path) -> list[str]:
     """The lines a run prints after its figures: the last SHOWN runs of ``rows`` (this one last, marked),
-    each with what changed since the one before it, its test accuracy and its time."""
+    each by what it changed from the post's settings, paired with a run that differs from it in one thing."""
     mine = len(rows) - 1
     if mine == 0:
         return [
@@ -131,17 +191,7 @@ def comparison(rows: list[dict], path) -> list[str]:
             "  Change EPOCHS, BATCH_SIZE or HIDDEN_UNITS, run again, and the runs are compared here.",
         ]
     first = max(0, mine - SHOWN + 1)
-    lines = [
-        f"Your runs (the last {mine + 1 - first} of {len(rows)} in {path}; python experiments.py --mine shows all):"
+    return [
+        f"Your runs (the last {mine + 1 - first} of {len(rows)} in {path}; python experiments.py --mine shows all):",
+        *listing(rows, range(first, mine + 1), mine),
     ]
-    what = [changes(rows[k - 1] if k else None, rows[k]) for k in range(first, mine + 1)]
-    width, today = max(map(len, what)), datetime.now().date().isoformat()
-    for k, said in zip(range(first, mine + 1), what):
-        row = rows[k]
-        day, _, clock = row["when"].partition("T")
-        when = clock[:5] if day == today else f"{day} {clock[:5]}"
-        accuracy = float(row["test accuracy"])
-        lines.append(
-            f"{'→' if k == mine else ' '} #{k + 1:<3}{when}  {said:<{width}}  test accuracy {accuracy:.4f}  {row['seconds']:>6} s"
-        )
-    return lines

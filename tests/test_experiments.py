@@ -105,6 +105,8 @@ def test_terminal_shows_progress_and_the_table(quick):
     assert "(the same run as above)" in printed  # the default run is shared, not trained again
     finished = re.findall(r"^  test accuracy 0\.\d{4}, \d+\.\d s$", printed, re.M)
     assert len(finished) == 4  # one line as each of the 4 runs ends (the shared one ran once)
+    epochs = re.findall(r"^  epoch 1: val_accuracy 0\.\d{4}, \d+ s in$", printed, re.M)  # a line an epoch, no more
+    assert len(epochs) == 4 and "Total params" not in printed and "━" not in printed  # not the rest of the lesson
     table = (out / "results.md").read_text().split("\n\n")[0]
     assert table.startswith("| experiment ") and table in printed
     assert re.search(r"^4 runs in \d+ min \d+ s\. Table: .*results\.md", printed, re.M)
@@ -132,7 +134,7 @@ def test_a_row_is_what_the_lesson_gives_for_the_same_flags(quick, digits):
 def test_rerunning_an_experiment_replaces_only_its_rows(quick, idx_folder, tmp_path):
     rows = copy_marked_old(quick, tmp_path)
     printed = run_here("lecun", "--quick", "--quiet", "--data", idx_folder, "--out", tmp_path)
-    assert "  test accuracy" not in printed  # --quiet: the table only
+    assert "  test accuracy" not in printed and "  epoch 1:" not in printed  # --quiet: the table only
     _, after = read_csv(tmp_path)
     assert [(row["experiment"], row["setting"]) for row in after] == [
         (row["experiment"], row["setting"]) for row in rows

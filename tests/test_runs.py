@@ -71,8 +71,48 @@ def test_the_first_run_says_where_its_row_went_and_the_second_compares(two_runs)
     listed = second[second.index("Your runs (") :].splitlines()
     assert listed[0].startswith(f"Your runs (the last 2 of 2 in {folder / 'runs.csv'}")
     assert listed[1].startswith("  #1 ") and f"test accuracy {float(rows[0]['test accuracy']):.4f}" in listed[1]
-    assert listed[2].startswith("→ #2 ") and "EPOCHS 1 → 2, BATCH_SIZE 128 → 64" in listed[2]
-    assert listed[2].endswith(f"{rows[1]['seconds']} s")
+    assert listed[1].split()[2:4] == ["EPOCHS", "1"]  # what it changed from the post's settings
+    assert listed[2].startswith("→ #2 ") and " EPOCHS 2, BATCH_SIZE 64 " in listed[2]
+    assert listed[2].endswith(f"{rows[1]['seconds']} s")  # two changes: paired with no run
+
+
+def a_run(accuracy: str, **settings) -> dict:
+    """A row of runs.csv with the post's settings but ``settings``, and this test accuracy."""
+    return {
+        **{column: "1" for column in runs.COLUMNS},
+        **dict(runs.POST, when="2026-12-06T10:00:00", backend="tensorflow 2.21.0", seconds="20.5"),
+        **settings,
+        "test accuracy": accuracy,
+    }
+
+
+def test_each_run_is_described_by_what_it_changed_from_the_post_and_paired_with_a_run_one_change_away():
+    """The issue's reader: the defaults, then EPOCHS = 2 and BATCH_SIZE = 10, then back with HIDDEN_UNITS = 512,
+    then the normalize lines deleted (HIDDEN_UNITS back to 32). Each run is said by what differs from the
+    post's settings, in the lesson's words (its constants, and 'raw pixels'), and a run is compared with the
+    latest one before it that differs in one thing only."""
+    rows = [
+        a_run("0.9564"),
+        a_run("0.9601", EPOCHS="2", BATCH_SIZE="10"),
+        a_run("0.9808", HIDDEN_UNITS="512"),
+        a_run("0.9108", SCALE_PIXELS="False"),
+        a_run("0.9001", SCALE_PIXELS="False", EPOCHS="2", BATCH_SIZE="10", backend="jax 0.8.1"),
+    ]
+    lines = runs.comparison(rows, "runs.csv")[1:]
+    text = "\n".join(lines)
+    assert "  the post's settings  " in lines[0] and "EPOCHS 2, BATCH_SIZE 10 " in lines[1]
+    assert "HIDDEN_UNITS 512 " in lines[2] and "HIDDEN_UNITS 32 → 512 against #1: +2.44 points" in text
+    assert " raw pixels " in text and "scaled → raw pixels against #1: -4.56 points" in text
+    assert "HIDDEN_UNITS 512 → 32" not in text and "EPOCHS 2 → 5" not in text  # not one change from #2 or #3
+    assert "against #2" not in text and "against #4" not in text  # two changes, or another backend
+    lesson = constants()
+    named = set(re.findall(r"\b[A-Z][A-Z_]+[A-Z]\b", text))
+    assert named <= set(lesson), named  # every name a constant of mnist_learn.py
+    assert {name: str(lesson[name]) for name in runs.POST if name in lesson} == {
+        name: value for name, value in runs.POST.items() if name != "SCALE_PIXELS"
+    }
+    listed = runs.listing([*rows] * 250, range(1000))  # from run #1000 on, the number stands apart from the time
+    assert all(len(line) <= runs.LINE_WIDTH for line in listed) and listed[-1].startswith("  #1000  2026-12-06 ")
 
 
 def test_an_edited_constant_gives_the_same_row_as_its_flag(two_runs, digits, tmp_path):
@@ -212,8 +252,11 @@ def test_experiments_mine_prints_the_table_and_draws_it_without_training(two_run
     experiments.main(["--mine", "--runs", str(tmp_path / "mine.csv"), "--plots", str(tmp_path / "p")])
     out = capsys.readouterr().out
     rows = runs.read_runs(tmp_path / "mine.csv")
-    assert all(row["test accuracy"] in out for row in rows)
-    assert out.strip().endswith(f"2 runs in {tmp_path / 'mine.csv'}. Picture: {tmp_path / 'p' / 'runs.png'}")
+    assert all(f"test accuracy {float(row['test accuracy']):.4f}" in out for row in rows)
+    assert all(len(line) <= runs.LINE_WIDTH for line in out.splitlines()[1:-1])  # the runs, between two lines
+    assert out.strip().endswith(
+        f"2 runs in {tmp_path / 'mine.csv'} (every column: open it in a spreadsheet). Picture: {tmp_path / 'p' / 'runs.png'}"
+    )
     assert (tmp_path / "p" / "runs.png").stat().st_size > 10_000
     with pytest.raises(UserError, match="There are no runs in"):
         experiments.main(["--mine", "--runs", str(tmp_path / "none.csv"), "--plots", str(tmp_path / "p")])
