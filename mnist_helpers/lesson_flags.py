@@ -21,7 +21,7 @@ from .cli import add_quiet_flag, add_training_flags, batch_size_int, hidden_unit
 from .cli import path_arg, positive_int, seed_int
 from .errors import UserError
 from .files import Plan, ensure_writable_folder
-from .lesson_output import PICTURES, RUNS_PICTURE, go_quiet
+from .lesson_output import PICTURES, RUNS_PICTURE, go_quiet, plain_lines
 from .model_file import keras_file
 from .runs import RUNS
 
@@ -121,6 +121,8 @@ def override(lesson: dict, argv=None) -> Outputs:
     check_outputs(flags)
     if flags.quiet:
         go_quiet()  # only the results from here on
+    else:
+        plain_lines()  # in a file or a pipe, each line as it ended up: no progress-bar redraws
     print(describe())  # "Keras 3.15.1 on TensorFlow 2.21.0."
     return flags
 

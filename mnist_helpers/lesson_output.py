@@ -4,11 +4,14 @@ The lesson's lines stay the post's; they call in here to show the post's checks 
 ``shape``) as tables, the plan of the fit, and the results. ``--quiet`` (``go_quiet``) puts a
 stream in front of standard output that drops what it is given, the lesson's lines and Keras'
 progress bars alike (on JAX Keras draws them from a thread of its own, which its interactive-logging
-switch does not reach); the results and what is saved still reach the real stream (``tell``).
+switch does not reach); the results and what is saved still reach the real stream (``tell``). Sent to a
+file or a pipe, standard output keeps each line as it ended up, without the progress bar's redraws
+(``plain_lines``).
 """
 
 import io
 import math
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -49,6 +52,41 @@ class _Quiet(io.TextIOBase):
 
     def write(self, text: str) -> int:
         return len(text)
+
+
+class _Lines(io.TextIOBase):
+    """Standard output sent to a file or a pipe: each line as it last stood on a terminal. On Linux and
+    macOS Keras redraws its progress bar in place wherever its output goes (backspaces, carriage returns,
+    colours): ``python mnist_learn.py > run.txt`` would keep every redraw, lines of thousands of characters."""
+
+    ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # a terminal's colours and boldface
+
+    def __init__(self, stream):
+        self.stream, self.line = stream, ""
+
+    @property
+    def encoding(self):
+        return self.stream.encoding
+
+    def write(self, text: str) -> int:
+        for part in re.split(r"([\r\n\b])", self.ESCAPE.sub("", text)):
+            if part == "\n":
+                self.stream.write(self.line + "\n")
+                self.stream.flush()
+            if part in ("\n", "\r"):
+                self.line = ""
+            elif part == "\b":
+                self.line = self.line[:-1]
+            else:
+                self.line += part
+        return len(text)
+
+
+def plain_lines() -> None:
+    """From now on, where the process's own standard output goes to a file or a pipe, write each line as it
+    ended up on a terminal (a run inside a program, which holds sys.stdout itself, is left as it is)."""
+    if sys.stdout is sys.__stdout__ and not sys.stdout.isatty():
+        sys.stdout = _Lines(sys.stdout)
 
 
 def go_quiet() -> None:

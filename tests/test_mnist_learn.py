@@ -93,6 +93,8 @@ def test_same_seed_same_weights_in_this_process_and_a_fresh_one(synthetic_run, f
     noise = [line for line in fresh.stderr.splitlines() if is_startup_noise(line) or "arning" in line]
     assert noise == [], fresh.stderr
     assert len(epoch_figures(fresh.stdout)) == 6  # 5 epochs, test accuracy
+    # Sent to a pipe (or `> run.txt`), each line as it ended up: no redraws of the progress bar, no colours.
+    assert not re.search(r"[\r\b\x1b]", fresh.stdout) and max(map(len, fresh.stdout.splitlines())) < 300
     assert f"test accuracy: {here.test_accuracy}\n" in fresh.stdout  # the same run, bit for bit
     assert f"test loss {here.test_loss:.4f}." in fresh.stdout
     assert f"Saved the trained model to {model_path}." in fresh.stdout
