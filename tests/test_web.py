@@ -162,6 +162,8 @@ def test_the_layout_fits_any_width_with_the_pad_and_the_answer_in_view(browser, 
     pad, answer = (page.page.locator(which).bounding_box() for which in ("#pad", "#guess"))
     assert pad["width"] >= 200 and pad["x"] + pad["width"] <= width
     assert pad["y"] >= 0 and answer["y"] + answer["height"] <= height, (pad, answer)
+    teach = page.page.locator("#teach").bounding_box()  # what acts on the drawing is a screen from it at most
+    assert teach["y"] + teach["height"] - pad["y"] <= height, (pad, teach)
     assert page.page.locator("#guess").inner_text().startswith("The network reads 7")
 
 
@@ -540,6 +542,15 @@ def test_the_replay_slider_changes_what_the_page_shows_and_gives_it_back(browser
     assert page.state()["probabilities"] == trained and page.page.evaluate(tiles) == trained_tiles
     recorded = page.page.evaluate("() => window.MNIST_RECORDING.accuracy.at(-1) * window.MNIST_RECORDING.sample")
     assert page.page.evaluate("() => window.mnistPage.state.sampleRight") == round(recorded)
+    # Teaching steps the slider undoes are said, by the slider and by the Teach button, until the next step.
+    page.page.locator("#labels button", has_text="7").click()
+    page.page.click("#teach")
+    page.page.click("#teach")
+    page.page.locator("#moment").fill(str(moments.index(10)))
+    undone = "Moving the slider undid your 2 teaching steps: teaching starts again from the moment shown."
+    assert undone in page.page.inner_text("#moment-said") and undone in page.page.inner_text("#teach-said")
+    page.page.click("#teach")
+    assert "undid" not in page.page.inner_text("#moment-said") + page.page.inner_text("#teach-said")
     assert page.errors == []
 
 

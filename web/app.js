@@ -459,7 +459,7 @@ const seen = $("seen").getContext("2d");
 const why = $("why").getContext("2d");
 const guess = $("guess");
 const state = {
-  seen: null, result: null, chosen: null, label: null, updates: 0, lastTeach: null,
+  seen: null, result: null, chosen: null, label: null, updates: 0, lastTeach: null, setAside: 0,
   sampleRight: null, shippedSampleRight: null, lastUpdateMs: null, lastTeachMs: null,
 };
 
@@ -722,8 +722,15 @@ function showTeaching() {
         `${percent(t.pBefore)} to ${percent(t.pAfter)}. ` + said;
     }
   }
-  $("teach-said").textContent = `${said} Updates so far: ${state.updates}.`;
+  $("teach-said").textContent = `${said} Updates so far: ${state.updates}.${setAside()}`;
   showSample();
+}
+
+// Moving the replay slider shows the fit's own weights at that moment: teaching steps taken before are
+// undone, and the page says so where the slider and the Teach button are.
+function setAside() {
+  const n = state.setAside;
+  return n ? ` Moving the slider undid your ${n} teaching step${n === 1 ? "" : "s"}: teaching starts again from the moment shown.` : "";
 }
 
 function showGradients(gradients) {
@@ -749,6 +756,7 @@ function teach() {
   // One update: every weight moves in the opposite direction from its gradient.
   rmspropUpdate(before.gradients, Number(rate.value));
   state.updates += 1;
+  state.setAside = 0;
   const after = forward(state.seen).probabilities;  // the outputs after the step: a forward pass is enough
   state.lastTeach = { label, before: before.loss, after: crossEntropy(after, label), pBefore: before.probabilities[label], pAfter: after[label] };
   drawWeightPictures();
@@ -761,6 +769,7 @@ function teach() {
 
 // Back to the weights the page came with: the last moment of the replay.
 function reset() {
+  state.setAside = 0;
   slider.value = slider.max;
   showMoment(Number(slider.max));
 }
@@ -909,7 +918,7 @@ function sayMoment() {
       `${sample.labels.length} test digits right now (the fit read ${percent(R.accuracy[index])} before your steps).`
     : `: the fit read ${percent(R.accuracy[index])} of the first ${R.sample} test digits right at this moment.`;
   $("moment-said").textContent = after + now + " MNIST's first 5,000 test digits are its cleaner half, so these read " +
-    "higher than the whole test set, on which a run's test accuracy is measured.";
+    "higher than the whole test set, on which a run's test accuracy is measured." + setAside();
 }
 
 // Drawing with mouse, touch or pen: pointer events, one update per frame at most. Each pointer (two
@@ -958,7 +967,13 @@ if (replayProblem) {
 } else {
   slider.max = R.updates.length - 1;
   slider.value = slider.max;
-  slider.addEventListener("input", () => showMoment(Number(slider.value)));
+  slider.addEventListener("input", () => {
+    const taught = state.updates;
+    showMoment(Number(slider.value));
+    state.setAside = taught || state.setAside;  // said until the next teaching step
+    sayMoment();
+    showTeaching();
+  });
 }
 state.moment = replayProblem ? 0 : R.updates.length - 1;
 drawWeightPictures();
