@@ -186,6 +186,42 @@ def photo_noise(height: int = 4032, width: int = 3024) -> np.ndarray:
     return noise
 
 
+def in_shadow(digit: np.ndarray, rng, tall=(350, 700), page=(2000, 1500)) -> Image.Image:
+    """A hand's or a phone's shadow with a hard edge over part of the page: the digit 350-700 pixels tall on a
+    2000 × 1500 page (dark pen, light paper, sensor noise), the shadow from one side (any of the four) reaching
+    a quarter to half way across, its edge slanted up to 15° and soft over 2-12 pixels, the shadowed paper 40%
+    to 60% as bright; the digit inside the shadow, across its edge or beside it (a third of the digits each)."""
+    side = round(rng.uniform(*tall) * 28 / 20)  # MNIST's digits fill 20 of their 28 pixels
+    ink = enlarged(digit, size=side)
+    width, height = page
+    paper, pen = rng.uniform(0.75, 0.92), rng.uniform(0.05, 0.25)
+    reach, slant, soft = rng.uniform(0.25, 0.5), np.tan(np.radians(rng.uniform(-15, 15))), rng.uniform(2, 12)
+    dim, where, source = rng.uniform(0.4, 0.6), int(rng.integers(3)), int(rng.integers(4))
+    # u: how far from the shadow's side, v: along it (both in pixels); the shadow is where u < its edge at v.
+    across, along = (width, height) if source % 2 == 0 else (height, width)
+    v = rng.uniform(side / 2, along - side / 2)  # the digit's centre
+    edge = reach * across + slant * (v - along / 2)
+    u = {
+        0: rng.uniform(side / 2, max(side / 2, edge - side / 2)),  # inside
+        1: edge + rng.uniform(-0.2, 0.2) * side,  # across the edge
+        2: rng.uniform(min(edge + side / 2, across - side / 2), across - side / 2),  # beside it
+    }[where]
+    u = float(np.clip(u, side / 2, across - side / 2))
+    rows, columns = np.indices((height, width), dtype=np.float32)
+    us, vs, centre = {  # from the left, the top, the right, the bottom
+        0: (columns, rows, (v, u)),
+        1: (rows, columns, (u, v)),
+        2: (width - 1 - columns, rows, (v, width - 1 - u)),
+        3: (height - 1 - rows, columns, (height - 1 - u, v)),
+    }[source]
+    top, left = (int(np.clip(c - side / 2, 0, limit - side)) for c, limit in zip(centre, (height, width)))
+    sheet = photo_noise()[:height, :width] + np.float32(paper)
+    sheet[top : top + side, left : left + side] += (pen - paper) * ink
+    shade = np.clip((reach * across + slant * (vs - along / 2) - us) / soft + 0.5, 0, 1)  # 1 in the shadow
+    sheet *= 1 - (1 - dim) * shade
+    return Image.fromarray(np.rint(np.clip(sheet, 0, 1) * 255).astype(np.uint8))
+
+
 BIG_PHOTO_COUNT = 50  # a 12-megapixel photo takes about 0.15 s to draw and prepare: 50 of the 500
 UNEVEN_PHOTO_COUNT = 40  # as many as the set of 12-megapixel photos issue 32 measured
 
@@ -238,7 +274,17 @@ CONDITIONS = {  # name: what it is, how to draw one digit
         lambda digit, rng: in_big_photo(digit, rng, tall=(250, 400), **UNEVEN),
     ),
 }
-FIRST = {"small in a 12 MP photo": BIG_PHOTO_COUNT, "small, uneven light, 12 MP": UNEVEN_PHOTO_COUNT}
+SHADOW_COUNT = 40  # as many as the set of shadowed photos issue 41 measured
+CONDITIONS["hard shadow"] = (
+    "a shadow with a hard edge from one side, a quarter to half way across a 2000 × 1500 page, the paper in it "
+    f"40-60% as bright; the digit (350-700 pixels tall) inside it, across its edge or beside it (the first {SHADOW_COUNT} digits)",
+    in_shadow,
+)
+FIRST = {
+    "small in a 12 MP photo": BIG_PHOTO_COUNT,
+    "small, uneven light, 12 MP": UNEVEN_PHOTO_COUNT,
+    "hard shadow": SHADOW_COUNT,
+}
 SMALL_PHOTOS = {  # --small-photos: that row's photos on more digits, and drawn in other ways
     "the row's photos": ("digits 250-400 pixels tall", {"tall": (250, 400)}),
     "smaller digits": (

@@ -11,9 +11,12 @@ dark ink on light paper, with uneven light, at any size, anywhere in the frame, 
    touch it but never covers most of it): so a bold digit filling a close-up, or a small digit in a
    12-megapixel photo, is not taken for paper. The ink is then the high values.
 2. **The paper's own level, whatever the light**: a plane (a + bx + cy) fitted to the pixels that
-   are paper, and subtracted. It follows shadows and falling-off light across the
-   page, and, unlike a local minimum, it does not depend on how wide the strokes are: a broad marker
-   stays solid, not an outline.
+   are paper, and subtracted. It follows light falling off across the page, and, unlike a local
+   minimum, it does not depend on how wide the strokes are: a broad marker stays solid, not an
+   outline. A shadow with a hard edge (a hand's, a phone's: the paper at two levels on the picture's
+   border, nothing between) gets a plane of its own, the paper along its edge is the picture itself
+   (``shadowed_paper``), and the ink is measured against the paper's own light there, so that a
+   digit across the edge is one digit.
 3. **Strokes at full strength, whatever the pen**: ink is scaled so the level inside a stroke (the
    90th percentile of the stronger half of the ink) is 1; what is fainter than a quarter of it is
    paper texture or noise and becomes 0.
@@ -51,6 +54,10 @@ WEAKEST_INK = 0.12  # less contrast than this between ink and paper (0-1) is a b
 NOISE_LEVEL = 0.25  # ink fainter than this share of a stroke's own level is paper texture or noise
 WORKING_SIDE = 1024  # large photos are first reduced to this many pixels on their longest side
 COARSE_SIDE = 64  # the paper's level and the digit's extent are found on a copy this many pixels long
+MID_SIDE = 256  # a shadow's hard edge is looked for on a copy this many pixels long
+SHADOW_SHARE = (0.15, 0.85)  # of the picture's border a shadow from one side or a corner falls across
+SHADOW_DEPTH = 0.1  # the shadowed paper is at least this much darker than the lit paper (0-1) ...
+SHADOW_GAP = 0.02  # ... with at most this share of the border's paper between the two levels: a step
 
 
 def read_digit(path) -> tuple[Image.Image, np.ndarray]:
@@ -121,7 +128,10 @@ def ink_map(image: Image.Image) -> np.ndarray:
     coarse = resize(grey, min(1.0, COARSE_SIDE / max(grey.shape)))
     if marks_are_dark(grey, coarse):
         grey, coarse = 1 - grey, 1 - coarse
-    return np.clip(grey - paper_level(coarse, grey.shape), 0, 1)
+    level = shadowed_paper(grey)
+    if level is None:
+        return np.clip(grey - paper_level(coarse, grey.shape), 0, 1)
+    return np.clip((grey - level) / np.maximum(1 - level, 0.05), 0, 1)  # against the paper's own light there
 
 
 def border_of(shape: tuple[int, int]) -> np.ndarray:
@@ -153,6 +163,58 @@ def paper_level(coarse: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         split = residual < _otsu(residual)
         paper = split if split.sum() >= 3 else paper  # a blank, even page: every pixel stays paper
     return _fit_surface(coarse, paper, shape)
+
+
+def shadowed_paper(grey: np.ndarray) -> np.ndarray | None:
+    """The paper's level at every pixel where a shadow with a hard edge (a hand's, a phone's) lies over part of
+    the page; None where none does. The paper is found on a copy MID_SIDE pixels long with the strokes taken
+    out (``opening``, over a square wider than any stroke). A shadow shows on the picture's border as paper at
+    two levels with next to nothing between them (light falling off is a slope, with every level between).
+    Then the lit paper and the shadowed paper each get a plane; along the shadow's edge the paper is the
+    picture itself, kept between the two planes: the edge, sharp or soft, is paper, and strokes darker than
+    the shadowed paper stay ink."""
+    mid = resize(grey, min(1.0, MID_SIDE / max(grey.shape)))
+    radius = max(1, round(max(mid.shape) / 16))
+    paper = opening(mid, radius)
+    border = paper[border_of(paper.shape)]
+    split = _otsu(border)
+    shadowed = border > split
+    if not SHADOW_SHARE[0] <= shadowed.mean() <= SHADOW_SHARE[1]:
+        return None
+    lit_level, shadow_level = float(border[~shadowed].mean()), float(border[shadowed].mean())
+    between = np.abs(border - (lit_level + shadow_level) / 2) < (shadow_level - lit_level) / 4
+    if shadow_level - lit_level < SHADOW_DEPTH or between.mean() > SHADOW_GAP:
+        return None
+    shade = paper > split
+    lit, dark = (_fit_surface(paper, where, grey.shape) for where in (~shade, shade))
+    edge = spread(shade, radius // 2, np.maximum) & ~spread(shade, radius // 2, np.minimum)
+    rows = np.arange(grey.shape[0]) * mid.shape[0] // grey.shape[0]  # each pixel's pixel of the copy
+    columns = np.arange(grey.shape[1]) * mid.shape[1] // grey.shape[1]
+    shade, edge = shade[np.ix_(rows, columns)], edge[np.ix_(rows, columns)]
+    level = np.where(shade, dark, lit)
+    return np.where(edge, np.clip(grey, np.minimum(lit, dark), np.maximum(lit, dark)), level)
+
+
+def opening(values: np.ndarray, radius: int) -> np.ndarray:
+    """Each pixel the largest of the smallest values around it (squares of 2·radius + 1): what is higher than
+    its surroundings and narrower than the square (ink, in the ink map) goes, broad levels stay."""
+    return spread(spread(values, radius, np.minimum), radius, np.maximum)
+
+
+def spread(values: np.ndarray, radius: int, reduce) -> np.ndarray:
+    """``reduce`` (np.minimum or np.maximum) over the square of 2·radius + 1 around each pixel, the picture's
+    edge repeated beyond it: along rows, then columns, each in blocks of the window's width (van Herk and
+    Gil-Werman: three comparisons a pixel, whatever the radius)."""
+    width = 2 * radius + 1
+    for axis in (0, 1):
+        lines = np.moveaxis(values, axis, -1)
+        length = lines.shape[-1]
+        padded = np.pad(lines, [(0, 0), (radius, radius - (length + 2 * radius) % -width)], mode="edge")
+        blocks = padded.reshape(len(lines), -1, width)
+        forward = reduce.accumulate(blocks, axis=-1).reshape(len(lines), -1)  # from each block's start
+        backward = reduce.accumulate(blocks[..., ::-1], axis=-1)[..., ::-1].reshape(len(lines), -1)  # to its end
+        values = np.moveaxis(reduce(backward[:, :length], forward[:, width - 1 : width - 1 + length]), -1, axis)
+    return values
 
 
 def _fit_surface(values: np.ndarray, where: np.ndarray, shape=None) -> np.ndarray:
