@@ -170,13 +170,16 @@ def shadowed_paper(grey: np.ndarray) -> np.ndarray | None:
     the page; None where none does. The paper is found on a copy MID_SIDE pixels long with the strokes taken
     out (``opening``, over a square wider than any stroke). A shadow shows on the picture's border as paper at
     two levels with next to nothing between them (light falling off is a slope, with every level between).
-    Then the lit paper and the shadowed paper each get a plane; along the shadow's edge the paper is the
-    picture itself, kept between the two planes: the edge, sharp or soft, is paper, and strokes darker than
-    the shadowed paper stay ink."""
+    Then the lit paper and the shadowed paper each get a plane; along the shadow's edge, what is not darker
+    than the shadowed paper by half the shadow's depth is paper at its own level (kept between the two
+    planes): the edge, sharp or soft, is paper, and the strokes there are measured against their side's."""
     mid = resize(grey, min(1.0, MID_SIDE / max(grey.shape)))
+    ring = border_of(mid.shape)
+    if float(mid[ring].max()) - float(mid.min()) < SHADOW_DEPTH:  # the opening can only narrow that: no shadow
+        return None
     radius = max(1, round(max(mid.shape) / 16))
     paper = opening(mid, radius)
-    border = paper[border_of(paper.shape)]
+    border = paper[ring]
     split = _otsu(border)
     shadowed = border > split
     if not SHADOW_SHARE[0] <= shadowed.mean() <= SHADOW_SHARE[1]:
@@ -191,8 +194,9 @@ def shadowed_paper(grey: np.ndarray) -> np.ndarray | None:
     rows = np.arange(grey.shape[0]) * mid.shape[0] // grey.shape[0]  # each pixel's pixel of the copy
     columns = np.arange(grey.shape[1]) * mid.shape[1] // grey.shape[1]
     shade, edge = shade[np.ix_(rows, columns)], edge[np.ix_(rows, columns)]
-    level = np.where(shade, dark, lit)
-    return np.where(edge, np.clip(grey, np.minimum(lit, dark), np.maximum(lit, dark)), level)
+    low, high = np.minimum(lit, dark), np.maximum(lit, dark)
+    paper_there = edge & (grey <= high + (high - low) / 2)  # darker by half the shadow's depth: a stroke
+    return np.where(paper_there, np.clip(grey, low, high), np.where(shade, dark, lit))
 
 
 def opening(values: np.ndarray, radius: int) -> np.ndarray:

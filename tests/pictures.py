@@ -19,6 +19,20 @@ def page(digit: str = "7", size=(300, 400), at=(150, 200), paper=PAPER, ink=INK,
     return image
 
 
+def in_shadow(image: Image.Image, side: str, reach: float, dim: float = 0.5, slant: float = 0.15) -> np.ndarray:
+    """The picture's grey levels with a hand's shadow over it: from ``side`` (left, top, right, bottom), reaching
+    ``reach`` of the way across, its edge slanted and 3 pixels soft, the paper in it ``dim`` as bright."""
+    values = np.asarray(image, dtype=np.float32)
+    if side in ("top", "bottom"):
+        values = values.T
+    height, width = values.shape
+    rows, columns = np.indices(values.shape, dtype=np.float32)
+    across = columns if side in ("left", "top") else width - 1 - columns
+    shade = np.clip((reach * width + slant * (rows - height / 2) - across) / 3 + 0.5, 0, 1)
+    values = values * (1 - (1 - dim) * shade)
+    return values.T if side in ("top", "bottom") else values
+
+
 def save(image: Image.Image, path, **options):
     image.save(path, **options)
     return path

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
-from pictures import PAPER, page, save, write_bomb, write_truncated_jpeg
+from pictures import PAPER, in_shadow, page, save, write_bomb, write_truncated_jpeg
 
 from mnist_helpers import digit_image
 from mnist_helpers.digit_image import open_image, read_digit, to_mnist_digit
@@ -54,6 +54,32 @@ def test_shading_and_noise_are_removed(reference):
     photo = values * shading + rng.normal(0, 6, values.shape)
     digit = to_mnist_digit(Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)))
     assert np.abs(digit - reference).mean() < 0.04
+
+
+@pytest.mark.parametrize(
+    "side, reach, where",
+    [
+        ("left", 0.45, "inside"),
+        ("top", 0.3, "beside"),
+        ("right", 0.5, "across"),
+        ("bottom", 0.5, "across"),
+        ("left", 0.25, "beside"),
+        ("right", 0.35, "inside"),
+    ],
+)
+def test_a_shadow_with_a_hard_edge_is_paper(reference, side, reach, where):
+    """A hand's shadow over part of the page (issue 41): the digit inside it, across its edge or beside it
+    comes out as it does from a page in even light, the shadow's edge no stroke of it."""
+    rng = np.random.default_rng(1)
+    across = {"inside": reach / 2, "across": reach, "beside": (1 + reach) / 2}[where]  # the digit's centre
+    size = (800, 600)
+    along = 0.5 * size[1 if side in ("left", "right") else 0]
+    flip = side in ("right", "bottom")
+    at = (1 - across if flip else across) * size[0 if side in ("left", "right") else 1]
+    centre = (at, along) if side in ("left", "right") else (along, at)
+    photo = in_shadow(page(size=size, at=centre), side, reach) + rng.normal(0, 4, size[::-1])
+    digit = to_mnist_digit(Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)))
+    assert np.abs(digit - reference).mean() < 0.04, np.abs(digit - reference).mean()
 
 
 @pytest.mark.parametrize("suffix, options", [(".png", {}), (".jpg", {"quality": 85}), (".bmp", {}), (".gif", {})])

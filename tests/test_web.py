@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ROOT, page_sample, page_weights
+from pictures import in_shadow
 from PIL import Image
 
 import export_web
@@ -331,8 +332,9 @@ def test_export_writes_any_model_name_as_data_and_refuses_what_the_page_cannot_r
 
 
 def drawings(folder: Path) -> list[Path]:
-    """36 drawings on the pad's 280 × 280 white, as PNGs: each digit small and thin off in a corner, large
-    and thick, and middling elsewhere; then six more, thinner and thicker still."""
+    """44 drawings on the pad's 280 × 280 white, as PNGs: each digit small and thin off in a corner, large
+    and thick, and middling elsewhere; then six more, thinner and thicker still; then eight middling ones in
+    a shadow with a hard edge."""
     from PIL import ImageDraw, ImageFont
 
     variants = [(80, 2, (60, 70)), (210, 14, (140, 140)), (140, 7, (185, 170))]  # size, stroke, centre
@@ -348,6 +350,12 @@ def drawings(folder: Path) -> list[Path]:
         )
         paths.append(folder / f"drawing{i}_{digit}.png")
         picture.save(paths[-1])
+    # Eight more under a hand's shadow with a hard edge: the digit inside it, across its edge, beside it.
+    for k, (side, reach) in enumerate([("left", 0.5), ("top", 0.35), ("right", 0.6), ("bottom", 0.45)] * 2):
+        picture = Image.open(paths[3 * k + 2]).convert("L")  # a middling digit, right of and below the middle
+        shaded = in_shadow(picture, side, reach, slant=0.1 * (k - 4))
+        paths.append(folder / f"shadow{k}_{side}.png")
+        Image.fromarray(np.rint(shaded).astype(np.uint8)).save(paths[-1])
     return paths
 
 
@@ -381,6 +389,9 @@ def test_the_page_prepares_a_drawing_as_digit_image_does(browser, tmp_path):
         f"\npage against digit_image.py over {len(differences)} drawings: worst mean difference {max(differences):.5f}"
     )
     assert len(differences) >= 30 and max(differences) <= 0.01, differences
+    # In the page as in Python, a hand's shadow leaves the digit as it was: the shadow's edge is paper.
+    for k, shaded in enumerate(in_page[-8:]):
+        assert prepared_apart(shaded, np.reshape(in_page[3 * k + 2], (28, 28))) < 0.1, k
     assert page.errors == []
 
 

@@ -155,6 +155,10 @@ function resetWeights() {
 const FINE = 4;                       // stroke widths are measured and matched at 4 × 20 = 80 pixels
 const MNIST_STROKES = [7.3, 14.1];    // MNIST's stroke widths there, 10th to 90th percentile
 const COARSE_SIDE = 64;               // the digit's extent is found on a copy this many pixels long
+const MID_SIDE = 256;                 // a shadow's hard edge is looked for on a copy this many pixels long
+const SHADOW_SHARE = [0.15, 0.85];    // of the picture's border a shadow from one side or a corner falls across
+const SHADOW_DEPTH = 0.1;             // the shadowed paper is at least this much darker than the lit paper ...
+const SHADOW_GAP = 0.02;              // ... with at most this share of the border's paper between the two levels
 
 // Python's round(): halves go to the even neighbour (round(2.5) is 2), as NumPy's and Pillow's sizes do.
 function roundHalfEven(x) {
@@ -405,17 +409,84 @@ function paperLevel(coarse, width, height) {
   return fitSurface(coarse, paper, width, height);
 }
 
+// reduce (Math.min or Math.max) over the square of 2·radius + 1 around each pixel, the picture's edge repeated
+// beyond it: along rows, then columns, each in blocks of the window's width (van Herk and Gil-Werman).
+function spread([values, width, height], radius, reduce) {
+  const size = 2 * radius + 1;
+  let out = values;
+  for (const [count, length, at] of [[height, width, (line, i) => line * width + i], [width, height, (line, i) => i * width + line]]) {
+    const source = out, next = new Float32Array(values.length);
+    const padded = length + 2 * radius + ((size - ((length + 2 * radius) % size)) % size);
+    const line = new Float64Array(padded), forward = new Float64Array(padded), backward = new Float64Array(padded);
+    for (let k = 0; k < count; k++) {
+      for (let i = 0; i < padded; i++) line[i] = source[at(k, Math.min(Math.max(i - radius, 0), length - 1))];
+      for (let i = 0; i < padded; i++) forward[i] = i % size === 0 ? line[i] : reduce(forward[i - 1], line[i]);
+      for (let i = padded - 1; i >= 0; i--) backward[i] = i % size === size - 1 ? line[i] : reduce(backward[i + 1], line[i]);
+      for (let i = 0; i < length; i++) next[at(k, i)] = reduce(backward[i], forward[i + size - 1]);
+    }
+    out = next;
+  }
+  return out;
+}
+
+function opening([values, width, height], radius) {
+  return spread([spread([values, width, height], radius, Math.min), width, height], radius, Math.max);
+}
+
+function shadowedPaper(grey) {
+  const [, width, height] = grey;
+  const mid = resize(grey, Math.min(1, MID_SIDE / Math.max(width, height))), ring = borderOf(mid[1], mid[2]);
+  let borderTop = -Infinity, lowest = Infinity;
+  for (let i = 0; i < mid[0].length; i++) {
+    lowest = Math.min(lowest, mid[0][i]);
+    if (ring[i]) borderTop = Math.max(borderTop, mid[0][i]);
+  }
+  if (borderTop - lowest < SHADOW_DEPTH) return null;  // the opening can only narrow that: no shadow
+  const radius = Math.max(1, roundHalfEven(Math.max(mid[1], mid[2]) / 16));
+  const paper = opening(mid, radius);
+  const border = paper.filter((_, i) => ring[i]);
+  const split = otsu(border);
+  let shadowed = 0, litSum = 0, shadowSum = 0;
+  for (const v of border) { if (v > split) { shadowed++; shadowSum += v; } else litSum += v; }
+  const share = shadowed / border.length;
+  if (!(share >= SHADOW_SHARE[0] && share <= SHADOW_SHARE[1])) return null;
+  const litLevel = litSum / (border.length - shadowed), shadowLevel = shadowSum / shadowed;
+  let between = 0;
+  for (const v of border) between += Math.abs(v - (litLevel + shadowLevel) / 2) < (shadowLevel - litLevel) / 4;
+  if (shadowLevel - litLevel < SHADOW_DEPTH || between / border.length > SHADOW_GAP) return null;
+  const shade = paper.map((v) => (v > split ? 1 : 0)), lit = shade.map((v) => 1 - v);
+  const litPlane = fitSurface([paper, mid[1], mid[2]], lit, width, height);
+  const darkPlane = fitSurface([paper, mid[1], mid[2]], shade, width, height);
+  const half = Math.trunc(radius / 2);
+  const grown = spread([shade, mid[1], mid[2]], half, Math.max), shrunk = spread([shade, mid[1], mid[2]], half, Math.min);
+  const level = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = Math.floor((y * mid[2]) / height) * mid[1];  // each pixel's pixel of the copy
+    for (let x = 0; x < width; x++) {
+      const m = row + Math.floor((x * mid[1]) / width), i = y * width + x;
+      const low = Math.min(litPlane[i], darkPlane[i]), high = Math.max(litPlane[i], darkPlane[i]);
+      const edge = grown[m] > 0.5 && !(shrunk[m] > 0.5) && grey[0][i] <= high + (high - low) / 2;  // else a stroke
+      level[i] = edge ? Math.min(Math.max(grey[0][i], low), high) : shade[m] ? darkPlane[i] : litPlane[i];
+    }
+  }
+  return level;
+}
+
 // Grey levels (0 black, 1 white) to ink (0 paper, up to 1 ink), whatever the colours and the light.
 function inkMap(grey) {
   let coarse = resize(grey, Math.min(1, COARSE_SIDE / Math.max(grey[1], grey[2])));
-  const dark = marksAreDark(grey, coarse), values = grey[0];
+  const dark = marksAreDark(grey, coarse);
   if (dark) {
-    const inverted = new Float32Array(coarse[0].length);
-    for (let i = 0; i < inverted.length; i++) inverted[i] = 1 - coarse[0][i];
-    coarse = [inverted, coarse[1], coarse[2]];
+    const inverted = (picture) => [picture[0].map((v) => 1 - v), picture[1], picture[2]];
+    [grey, coarse] = [inverted(grey), inverted(coarse)];
   }
-  const paper = paperLevel(coarse, grey[1], grey[2]), ink = new Float32Array(values.length);
-  for (let i = 0; i < ink.length; i++) ink[i] = Math.min(Math.max((dark ? 1 - values[i] : values[i]) - paper[i], 0), 1);
+  const values = grey[0], ink = new Float32Array(values.length), shadowed = shadowedPaper(grey);
+  if (shadowed === null) {
+    const paper = paperLevel(coarse, grey[1], grey[2]);
+    for (let i = 0; i < ink.length; i++) ink[i] = Math.min(Math.max(values[i] - paper[i], 0), 1);
+  } else {  // against the paper's own light there
+    for (let i = 0; i < ink.length; i++) ink[i] = Math.min(Math.max((values[i] - shadowed[i]) / Math.max(1 - shadowed[i], 0.05), 0), 1);
+  }
   return [ink, grey[1], grey[2]];
 }
 
