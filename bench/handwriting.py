@@ -437,6 +437,7 @@ def main():
     elif args.shadows:
         FIRST["hard shadow"] = args.shadows
         rows = [quality_row(model, "hard shadow", *chosen_digits(x_test, y_test, max(COUNT, args.shadows)))]
+        rows[0]["what"] = rows[0]["what"].replace(f"the first {SHADOW_COUNT} ", f"the first {args.shadows} ")
     else:
         rows = quality_table(model, x_test, y_test)
     table = markdown(rows)

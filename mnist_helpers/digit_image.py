@@ -27,7 +27,8 @@ dark ink on light paper, with uneven light, at any size, anywhere in the frame, 
    its training digits by ``bench/handwriting.py --measure``) are thickened or thinned a pixel at a
    time into that range. A thin pen and a broad marker both reach the network as MNIST-like strokes.
 6. **Longest side 20 pixels**, by averaging each 4 × 4 block (the anti-aliasing MNIST's scaling
-   gave its digits), then **centred by mass** in 28 × 28 with whole-pixel shifts, as MNIST.
+   gave its digits), then **centred by mass** in 28 × 28 with whole-pixel shifts, as MNIST (a shift
+   within a hundredth of a half pixel blends the two nearest places: ``centre_by_mass``).
 
 ``web/app.js`` takes every step in the same order with the same constants, function for function,
 from the pad's grey levels on; ``tests/test_web.py`` feeds both the same 36 drawings and checks
@@ -37,6 +38,7 @@ that they agree within 0.01.
     original, digit = read_digit("photo.jpg")   # digit: float32 (28, 28), 0 = paper, 1 = ink
 """
 
+import math
 import warnings
 from pathlib import Path
 
@@ -53,6 +55,7 @@ MNIST_STROKES = (7.3, 14.1)  # MNIST's stroke widths there, 10th to 90th percent
 WEAKEST_INK = 0.12  # less contrast than this between ink and paper (0-1) is a blank page
 NOISE_LEVEL = 0.25  # ink fainter than this share of a stroke's own level is paper texture or noise
 WORKING_SIDE = 1024  # large photos are first reduced to this many pixels on their longest side
+HALF_BLEND = 0.01  # a move this near a half pixel blends the two nearest whole-pixel places
 COARSE_SIDE = 64  # the paper's level and the digit's extent are found on a copy this many pixels long
 MID_SIDE = 256  # a shadow's hard edge is looked for on a copy this many pixels long
 SHADOW_SHARE = (0.15, 0.85)  # of the picture's border a shadow from one side or a corner falls across
@@ -134,10 +137,10 @@ def ink_map(image: Image.Image) -> np.ndarray:
     return np.clip((grey - level) / np.maximum(1 - level, 0.05), 0, 1)  # against the paper's own light there
 
 
-def border_of(shape: tuple[int, int]) -> np.ndarray:
-    """The outer sixteenth of a picture of ``shape`` on each side: where paper must be."""
+def border_of(shape: tuple[int, int], ring: int = 0) -> np.ndarray:
+    """The outer sixteenth of a picture of ``shape`` on each side (or ``ring`` pixels): where paper must be."""
     border = np.ones(shape, bool)
-    ring = max(1, min(shape) // 16)
+    ring = max(1, min(ring or min(shape) // 16, (min(shape) - 1) // 2))
     border[ring:-ring, ring:-ring] = False
     return border
 
@@ -173,10 +176,12 @@ def shadowed_paper(grey: np.ndarray) -> np.ndarray | None:
     Then the lit paper and the shadowed paper each get a plane; along the shadow's edge, what is not darker
     than the shadowed paper by half the shadow's depth is paper at its own level (kept between the two
     planes): the edge, sharp or soft, is paper, and the strokes there are measured against their side's."""
-    mid = resize(grey, min(1.0, MID_SIDE / max(grey.shape)))
+    factor = min(1.0, MID_SIDE / max(grey.shape))
+    reach = math.ceil((min(grey.shape) * factor // 16 + 2) / factor)  # what the copy's border is averaged from
+    if float(grey[border_of(grey.shape, reach)].max()) - float(grey.min()) < SHADOW_DEPTH:
+        return None  # the copy's border can hold no two levels that far apart, and the opening only narrows them
+    mid = resize(grey, factor)
     ring = border_of(mid.shape)
-    if float(mid[ring].max()) - float(mid.min()) < SHADOW_DEPTH:  # the opening can only narrow that: no shadow
-        return None
     radius = max(1, round(max(mid.shape) / 16))
     paper = opening(mid, radius)
     border = paper[ring]
@@ -376,14 +381,25 @@ def scale_longest_side(ink: np.ndarray, side: int) -> np.ndarray:
 
 
 def centre_by_mass(digit: np.ndarray, frame: int) -> np.ndarray:
-    """Paste ``digit`` into a ``frame``×``frame`` black square with its centre of mass in the middle."""
+    """Paste ``digit`` into a ``frame``×``frame`` black square with its centre of mass in the middle: moved by
+    whole pixels, as MNIST did, and kept inside the frame for very lopsided digits. Where the move falls
+    within HALF_BLEND of a half pixel, the two nearest whole-pixel places are blended by how near each is, so
+    that the last bits of the centre (sums taken in another order: the drawing page's) cannot move the
+    digit by a whole pixel."""
     height, width = digit.shape
-    rows, columns = np.indices(digit.shape)
-    mass = digit.sum()
-    centre_row, centre_column = (rows * digit).sum() / mass, (columns * digit).sum() / mass
-    # Integer shifts, as MNIST did; kept inside the frame for very lopsided digits.
-    top = min(max(round(frame / 2 - centre_row), 0), frame - height)
-    left = min(max(round(frame / 2 - centre_column), 0), frame - width)
+    mass = float(digit.sum(dtype=np.float64))
+    centre_row = float(np.arange(height) @ digit.sum(axis=1, dtype=np.float64)) / mass
+    centre_column = float(np.arange(width) @ digit.sum(axis=0, dtype=np.float64)) / mass
     out = np.zeros((frame, frame), dtype=np.float32)
-    out[top : top + height, left : left + width] = digit
+    for top, down in _places(frame / 2 - centre_row, frame - height):
+        for left, across in _places(frame / 2 - centre_column, frame - width):
+            out[top : top + height, left : left + width] += np.float32(down * across) * digit
     return out
+
+
+def _places(move: float, most: int) -> list[tuple[int, float]]:
+    """The whole-pixel places (0 to ``most``) for a move of ``move`` pixels, with their weights: the nearest
+    one alone, or within HALF_BLEND of a half the two nearest, weighted linearly across that span."""
+    low = math.floor(move)
+    up = min(max((move - low - (0.5 - HALF_BLEND)) / (2 * HALF_BLEND), 0.0), 1.0)  # 0: round down, 1: up
+    return [(min(max(place, 0), most), weight) for place, weight in ((low, 1 - up), (low + 1, up)) if weight > 0]

@@ -154,6 +154,7 @@ function resetWeights() {
 
 const FINE = 4;                       // stroke widths are measured and matched at 4 × 20 = 80 pixels
 const MNIST_STROKES = [7.3, 14.1];    // MNIST's stroke widths there, 10th to 90th percentile
+const HALF_BLEND = 0.01;              // a move this near a half pixel blends the two nearest whole-pixel places
 const COARSE_SIDE = 64;               // the digit's extent is found on a copy this many pixels long
 const MID_SIDE = 256;                 // a shadow's hard edge is looked for on a copy this many pixels long
 const SHADOW_SHARE = [0.15, 0.85];    // of the picture's border a shadow from one side or a corner falls across
@@ -376,9 +377,10 @@ function otsu(values) {
   return split;
 }
 
-// The outer sixteenth of a picture on each side: where paper must be.
-function borderOf(width, height) {
-  const ring = Math.max(1, Math.floor(Math.min(width, height) / 16)), border = new Uint8Array(width * height);
+// The outer sixteenth of a picture on each side (or `ring` pixels): where paper must be.
+function borderOf(width, height, ring = 0) {
+  ring = Math.max(1, Math.min(ring || Math.floor(Math.min(width, height) / 16), Math.floor((Math.min(width, height) - 1) / 2)));
+  const border = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) border[y * width + x] = x < ring || y < ring || x >= width - ring || y >= height - ring;
   }
@@ -435,13 +437,16 @@ function opening([values, width, height], radius) {
 
 function shadowedPaper(grey) {
   const [, width, height] = grey;
-  const mid = resize(grey, Math.min(1, MID_SIDE / Math.max(width, height))), ring = borderOf(mid[1], mid[2]);
+  const factor = Math.min(1, MID_SIDE / Math.max(width, height));
+  const reach = Math.ceil((Math.floor((Math.min(width, height) * factor) / 16) + 2) / factor), band = borderOf(width, height, reach);
   let borderTop = -Infinity, lowest = Infinity;
-  for (let i = 0; i < mid[0].length; i++) {
-    lowest = Math.min(lowest, mid[0][i]);
-    if (ring[i]) borderTop = Math.max(borderTop, mid[0][i]);
+  for (let i = 0; i < grey[0].length; i++) {
+    lowest = Math.min(lowest, grey[0][i]);
+    if (band[i]) borderTop = Math.max(borderTop, grey[0][i]);
   }
-  if (borderTop - lowest < SHADOW_DEPTH) return null;  // the opening can only narrow that: no shadow
+  // The copy's border can hold no two levels that far apart, and the opening only narrows them: no shadow.
+  if (borderTop - lowest < SHADOW_DEPTH) return null;
+  const mid = resize(grey, factor), ring = borderOf(mid[1], mid[2]);
   const radius = Math.max(1, roundHalfEven(Math.max(mid[1], mid[2]) / 16));
   const paper = opening(mid, radius);
   const border = paper.filter((_, i) => ring[i]);
@@ -490,16 +495,25 @@ function inkMap(grey) {
   return [ink, grey[1], grey[2]];
 }
 
+// The whole-pixel places (0 to most) for a move of `move` pixels, with their weights: the nearest one, or
+// within HALF_BLEND of a half the two nearest, weighted linearly across that span.
+function places(move, most) {
+  const low = Math.floor(move), up = Math.min(Math.max((move - low - (0.5 - HALF_BLEND)) / (2 * HALF_BLEND), 0), 1);
+  return [[low, 1 - up], [low + 1, up]].filter(([, weight]) => weight > 0).map(([place, weight]) => [Math.min(Math.max(place, 0), most), weight]);
+}
+
 function centreByMass([values, width, height], frame) {
   let mass = 0, my = 0, mx = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) { const v = values[y * width + x]; mass += v; my += y * v; mx += x * v; }
   }
-  const top = Math.min(Math.max(roundHalfEven(frame / 2 - my / mass), 0), frame - height);
-  const left = Math.min(Math.max(roundHalfEven(frame / 2 - mx / mass), 0), frame - width);
   const out = new Float32Array(frame * frame);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) out[(top + y) * frame + left + x] = values[y * width + x];
+  for (const [top, down] of places(frame / 2 - my / mass, frame - height)) {
+    for (const [left, across] of places(frame / 2 - mx / mass, frame - width)) {
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) out[(top + y) * frame + left + x] += Math.fround(down * across) * values[y * width + x];
+      }
+    }
   }
   return out;
 }
@@ -1054,7 +1068,7 @@ state.sampleLoaded = loadSample().then(() => true, (error) => { $("sample-said")
 
 // For the tests and the curious: the network, the preparation and the training loop, callable from the console.
 window.mnistPage = {
-  forward, prepare, update, state, hiddenUnits: HIDDEN, pixelContributions, pushes, lossAndGradients, rmspropUpdate,
+  forward, prepare, centreByMass, update, state, hiddenUnits: HIDDEN, pixelContributions, pushes, lossAndGradients, rmspropUpdate,
   resetWeights, teach, reset, weights: () => weights.map(({ values }) => Array.from(values)), sample, showMoment,
   pathsLayout, recordingProblem, sampleProblem,
 };
