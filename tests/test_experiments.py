@@ -271,7 +271,7 @@ def test_the_raw_pixel_range_a_run_states_holds_every_raw_figure_the_docs_give()
 
     page = (ROOT / "docs" / "experiments.md").read_text()
     table = [float(line.split("|")[8]) for line in page.splitlines() if re.match(r"\| normalize +\| raw", line)]
-    text = page[page.index("The figures are this machine's") : page.index("What it shows")]
+    text = page[page.index("The figures are that machine's") : page.index("What it shows")]
     quoted = [float(figure) for figure in re.findall(r"\b0\.\d{4}\b", text)]
     assert len(table) == 2 and len(quoted) == 5 and set(table) <= set(quoted)
     said = f"expect {RAW_PIXELS_LOWEST}% to {RAW_PIXELS_HIGHEST}%"
