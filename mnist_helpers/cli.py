@@ -83,7 +83,9 @@ def add_training_flags(
 
 def add_data_flag(parser: argparse.ArgumentParser, data=None) -> None:
     where = data or "$MNIST_DATA, then Keras' cache"
-    parser.add_argument("--data", metavar="PATH", default=data, help=f"MNIST folder or .npz file (default: {where})")
+    parser.add_argument(
+        "--data", type=path_arg, metavar="PATH", default=data, help=f"MNIST folder or .npz file (default: {where})"
+    )
 
 
 def add_seed_flag(parser: argparse.ArgumentParser, seed: int = SEED) -> None:

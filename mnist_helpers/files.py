@@ -140,8 +140,9 @@ class Plan:
                 self.reads(path)
 
     def reads(self, path, named_by: str | None = None) -> None:
+        path = Path(path)
         with contextlib.suppress(RuntimeError):  # ~nobody: the reader of that path says so
-            path = Path(path).expanduser()
+            path = path.expanduser()
         files = [path]
         if path.is_dir():
             with contextlib.suppress(OSError):

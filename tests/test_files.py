@@ -422,3 +422,29 @@ def test_a_tilde_after_an_equals_sign_is_the_home_folder_for_every_path_flag(tmp
     ]
     for args, expected in parsed:
         assert {name: getattr(args, name) for name in expected} == expected
+
+
+def test_data_naming_a_user_that_does_not_exist_is_one_sentence_in_every_script(capsys):
+    """`--data '~nosuchuser/x'` ended in a traceback (AttributeError in the plan of the run's files): every
+    script that reads MNIST says in one sentence that there is no such user, exit code 2 (issue 42)."""
+    import experiments
+    import mnist
+    import predict
+    import record
+
+    from mnist_helpers.lesson_run import run_lesson
+
+    flags = ["--data", "~nosuchuser/x"]
+    for name, run in [
+        ("mnist.py", lambda: mnist.main(flags)),
+        ("mnist_learn.py", lambda: run_lesson(*flags)),
+        ("predict.py", lambda: predict.main([*flags, "photo.png"])),
+        ("record.py", lambda: record.main(flags)),
+        ("experiments.py", lambda: experiments.main(flags)),
+    ]:
+        with pytest.raises(SystemExit) as raised:
+            run()
+        said = capsys.readouterr().err
+        assert raised.value.code == 2, name
+        assert "argument --data: there is no user 'nosuchuser' for ~nosuchuser to stand for" in said, (name, said)
+        assert "Traceback" not in said, name
