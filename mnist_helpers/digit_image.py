@@ -28,7 +28,7 @@ dark ink on light paper, with uneven light, at any size, anywhere in the frame, 
    time into that range. A thin pen and a broad marker both reach the network as MNIST-like strokes.
 6. **Longest side 20 pixels**, by averaging each 4 × 4 block (the anti-aliasing MNIST's scaling
    gave its digits), then **centred by mass** in 28 × 28 with whole-pixel shifts, as MNIST (a shift
-   within a hundredth of a half pixel blends the two nearest places: ``centre_by_mass``).
+   within 0.005 of a half pixel blends the two nearest places: ``centre_by_mass``).
 
 ``web/app.js`` takes every step in the same order with the same constants, function for function,
 from the pad's grey levels on; ``tests/test_web.py`` feeds both the same 36 drawings and checks
@@ -55,7 +55,7 @@ MNIST_STROKES = (7.3, 14.1)  # MNIST's stroke widths there, 10th to 90th percent
 WEAKEST_INK = 0.12  # less contrast than this between ink and paper (0-1) is a blank page
 NOISE_LEVEL = 0.25  # ink fainter than this share of a stroke's own level is paper texture or noise
 WORKING_SIDE = 1024  # large photos are first reduced to this many pixels on their longest side
-HALF_BLEND = 0.01  # a move this near a half pixel blends the two nearest whole-pixel places
+HALF_BLEND = 0.005  # a move this near a half pixel blends the two nearest whole-pixel places
 COARSE_SIDE = 64  # the paper's level and the digit's extent are found on a copy this many pixels long
 MID_SIDE = 256  # a shadow's hard edge is looked for on a copy this many pixels long
 SHADOW_SHARE = (0.15, 0.85)  # of the picture's border a shadow from one side or a corner falls across

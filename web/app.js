@@ -154,7 +154,7 @@ function resetWeights() {
 
 const FINE = 4;                       // stroke widths are measured and matched at 4 × 20 = 80 pixels
 const MNIST_STROKES = [7.3, 14.1];    // MNIST's stroke widths there, 10th to 90th percentile
-const HALF_BLEND = 0.01;              // a move this near a half pixel blends the two nearest whole-pixel places
+const HALF_BLEND = 0.005;             // a move this near a half pixel blends the two nearest whole-pixel places
 const COARSE_SIDE = 64;               // the digit's extent is found on a copy this many pixels long
 const MID_SIDE = 256;                 // a shadow's hard edge is looked for on a copy this many pixels long
 const SHADOW_SHARE = [0.15, 0.85];    // of the picture's border a shadow from one side or a corner falls across
