@@ -326,10 +326,15 @@ def run_label(number: int, row: dict, backend: bool = False) -> str:
     extras = [
         "raw pixels" if row["SCALE_PIXELS"] == "False" else "",
         "split validation" if row["VALIDATION"] == "split" else "",
-        f"seed {row['SEED']}" if row["SEED"] != "1337" else "",
-        row["backend"].split()[0] if backend else "",
+        f"seed {row['SEED']}" if row["SEED"] not in ("1337", "") else "",
+        backend_of(row) if backend else "",
     ]
-    return ", ".join([label, *filter(None, extras)])
+    return ", ".join([label, *filter(None, extras)]).replace("$", r"\$")  # a cell's text drawn as text, not math
+
+
+def backend_of(row: dict) -> str:
+    """The backend a row of runs.csv ran on, its first word ('tensorflow'); a log without one: 'backend unknown'."""
+    return (row["backend"].split() or ["backend unknown"])[0]
 
 
 def runs_figure(rows: list[dict], last_is_this_run: bool = True):
@@ -340,7 +345,7 @@ def runs_figure(rows: list[dict], last_is_this_run: bool = True):
     figure, (curves_ax, time_ax) = plt.subplots(1, 2, figsize=(13, 5), layout="constrained", width_ratios=[1.3, 1])
     drawn = f"the last {len(shown)} of {len(rows)}" if first else f"all {len(rows)}"
     figure.suptitle(f"Your runs ({drawn} in runs.csv" + (f"; #{len(rows)} is this one)" if last_is_this_run else ")"))
-    several = len({row["backend"].split()[0] for _, row in shown}) > 1
+    several = len({backend_of(row) for _, row in shown}) > 1
     for k, (number, row) in enumerate(shown):
         mine = last_is_this_run and number == len(rows)
         accuracies = [float(a) for a in row["val accuracy per epoch"].split()]
@@ -352,9 +357,10 @@ def runs_figure(rows: list[dict], last_is_this_run: bool = True):
             linewidth=3 if mine else 1.5,
             label=run_label(number, row, several) + (" (this run)" if mine else ""),
         )
-        test, seconds = float(row["test accuracy"]), float(row["seconds"])
-        time_ax.scatter(seconds, test, s=90 if mine else 40, color=f"C{k}", zorder=3)
-        time_ax.annotate(f"#{number}", (seconds, test), xytext=(5, 4), textcoords="offset points")
+        if row["seconds"]:  # a log without the time a run took has no point on this side
+            test, seconds = float(row["test accuracy"]), float(row["seconds"])
+            time_ax.scatter(seconds, test, s=90 if mine else 40, color=f"C{k}", zorder=3)
+            time_ax.annotate(f"#{number}", (seconds, test), xytext=(5, 4), textcoords="offset points")
     epoch_axis(curves_ax, "validation accuracy", "validation accuracy after each epoch")
     time_ax.set_xlabel("seconds (fit and evaluate)")
     time_ax.set_ylabel("test accuracy")

@@ -20,6 +20,9 @@ from .lifecycle import stops_held
 RUNS = "runs.csv"  # in the folder the lesson runs in
 SETTINGS = ("EPOCHS", "BATCH_SIZE", "HIDDEN_UNITS", "VALIDATION", "SCALE_PIXELS", "SEED", "backend", "keras")
 COLUMNS = ("when", *SETTINGS, "updates", "seconds", "test loss", "test accuracy", "val accuracy per epoch")
+# What makes a file a table of runs: a log written by an earlier or a later version has these, and may lack
+# the other columns (they read as empty) or have more (kept, and given an empty cell in the rows added).
+REQUIRED = ("when", "EPOCHS", "BATCH_SIZE", "HIDDEN_UNITS", "test accuracy")
 SHOWN = 5  # runs the comparison lists: this one and the four before it
 FIGURES = ("seconds", "test accuracy", "val accuracy per epoch")  # numbers (the last, one per epoch) read back
 
@@ -49,11 +52,16 @@ def row_of(lesson: dict, backend: str, keras_version: str, updates: int, seconds
 
 def read_runs(path) -> list[dict]:
     """The rows of ``path`` ([] when there is none yet); Unreadable when it is not a table of runs."""
+    return _read_table(path)[1]
+
+
+def _read_table(path) -> tuple[tuple, list[dict]]:
+    """(the header, as the file names its columns, or () for no file or an empty one; the rows)."""
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")  # -sig: a spreadsheet's byte-order mark
     except FileNotFoundError:
-        return []
+        return (), []
     except UnicodeDecodeError:
         raise Unreadable("it is not text (damaged bytes)")
     except OSError as error:
@@ -64,21 +72,25 @@ def read_runs(path) -> list[dict]:
         raise Unreadable(f"it is not a table ({error})")
     lines = [line for line in lines if line]  # a blank line a spreadsheet left
     if not lines:
-        return []
-    if tuple(lines[0]) != COLUMNS:
+        return (), []
+    header = lines[0]
+    if not set(REQUIRED) <= set(header) or len(set(header)) < len(header):
         raise Unreadable("its columns are not those of a table of runs")
-    if any(len(line) != len(COLUMNS) for line in lines[1:]):
+    if any(len(line) != len(header) for line in lines[1:]):
         raise Unreadable("a row of it does not have a value for each column")
-    rows = [dict(zip(COLUMNS, line)) for line in lines[1:] if tuple(line) != COLUMNS]
+    empty = dict.fromkeys(COLUMNS, "")  # a column this log does not have reads as empty
+    rows = [{**empty, **dict(zip(header, line))} for line in lines[1:] if line != header]
     for number, row in enumerate(rows, 1):  # the comparison and the picture read these as numbers
         for column in FIGURES:
+            if not row[column] and column not in REQUIRED:
+                continue
             try:
                 count = len([float(value) for value in row[column].split()])
             except ValueError:
                 count = 0
             if count == 0 or count > 1 and column != "val accuracy per epoch":
                 raise Unreadable(f"row {number}'s {column} is {row[column]!r}, not a number")
-    return rows
+    return tuple(header), rows
 
 
 def append_run(path, row: dict) -> list[dict]:
@@ -88,16 +100,17 @@ def append_run(path, row: dict) -> list[dict]:
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     with exclusive(folder):
-        rows = read_runs(path)
-        line = _csv_line(row)
+        header, rows = _read_table(path)
         if not path.exists() or path.stat().st_size == 0:
+            line = _csv_line(row, COLUMNS)
             write_output(
                 path,
                 lambda temporary: temporary.write_text(
-                    _csv_line(dict(zip(COLUMNS, COLUMNS))) + line, encoding="utf-8", newline=""
+                    _csv_line(dict(zip(COLUMNS, COLUMNS)), COLUMNS) + line, encoding="utf-8", newline=""
                 ),
             )
         else:
+            line = _csv_line(row, header or COLUMNS)  # the file's own columns, in its order
             with open(path, "rb") as file:
                 file.seek(-1, os.SEEK_END)
                 ends_a_line = file.read(1) in (b"\n", b"\r")
@@ -106,9 +119,9 @@ def append_run(path, row: dict) -> list[dict]:
     return [*rows, row]
 
 
-def _csv_line(row: dict) -> str:
+def _csv_line(row: dict, columns) -> str:
     text = io.StringIO()
-    csv.writer(text).writerow([row[column] for column in COLUMNS])
+    csv.writer(text).writerow([row.get(column, "") for column in columns])
     return text.getvalue()
 
 
@@ -135,7 +148,7 @@ def setting(name: str, value: str) -> str:
 
 def described(row: dict) -> str:
     """A run by what it changed from the post's settings: 'EPOCHS 2, BATCH_SIZE 10, raw pixels'."""
-    changed = [setting(name, row[name]) for name, value in POST.items() if row[name] != value]
+    changed = [setting(name, row[name]) for name, value in POST.items() if row[name] not in (value, "")]
     return ", ".join(changed) or "the post's settings"
 
 
@@ -151,7 +164,7 @@ def one_change(rows: list[dict], k: int) -> str:
     backend (the post's "change just one"): 'HIDDEN_UNITS 32 → 512 against #1: +2.34 points'; '' where none does."""
     for j in range(k - 1, -1, -1):
         before, after = rows[j], rows[k]
-        differ = [name for name in POST if before[name] != after[name]]
+        differ = [name for name in POST if before[name] != after[name] and "" not in (before[name], after[name])]
         if len(differ) == 1 and before["backend"].split()[:1] == after["backend"].split()[:1]:
             (name,) = differ
             change = changed(name, before[name], after[name])

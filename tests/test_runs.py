@@ -1,6 +1,7 @@
 """Your runs, side by side (mnist_helpers/runs.py): each run of the lesson a row of runs.csv, the
 comparison it prints, the picture, and a reader's file that is not a table of runs left alone."""
 
+import io
 import multiprocessing
 import os
 import re
@@ -187,6 +188,47 @@ def test_a_spreadsheets_file_keeps_its_rows_and_gets_one_more(tmp_path):
     rows = runs.append_run(path, a_row("second"))
     assert path.read_bytes().startswith(saved + b"\r\n")  # appended, not rewritten
     assert [row["when"] for row in rows] == [row["when"] for row in runs.read_runs(path)] == ["first", "second"]
+
+
+def test_a_log_from_an_earlier_or_a_later_version_loads_and_keeps_its_columns(tmp_path):
+    """A log with a column this version does not know, and one without columns it has but does not need:
+    both load; the next row keeps the file's own columns (the unknown one empty), nothing earlier is
+    rewritten, and the comparison and the picture take the rows (issue 42)."""
+    from mnist_helpers.plotting import runs_figure
+
+    later, earlier = tmp_path / "later.csv", tmp_path / "earlier.csv"
+    runs.append_run(later, a_row("first"))
+    lines = later.read_text(encoding="utf-8").splitlines()
+    later.write_text(f"{lines[0]},notes\r\n{lines[1]},kept by hand\r\n", encoding="utf-8", newline="")
+    kept = [c for c in runs.COLUMNS if c not in ("keras", "updates", "seconds", "val accuracy per epoch")]
+    row = a_row("first")
+    with open(earlier, "w", encoding="utf-8", newline="") as file:
+        file.write(",".join(kept) + "\r\n" + ",".join(row[c] for c in kept) + "\r\n")
+    for path, extra in ((later, {"notes": "kept by hand"}), (earlier, {"seconds": "", "keras": ""})):
+        before = path.read_bytes()
+        (first,) = runs.read_runs(path)
+        assert first.items() >= extra.items() and first["when"] == "first"
+        rows = runs.append_run(path, a_row("second"))
+        assert path.read_bytes().startswith(before)  # appended, nothing rewritten
+        header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
+        last = path.read_text(encoding="utf-8").splitlines()[-1].split(",")
+        assert len(last) == len(header) and dict(zip(header, last))["when"] == "second"
+        assert [r["when"] for r in runs.read_runs(path)] == ["first", "second"]
+        assert "notes" not in header or dict(zip(header, last))["notes"] == ""
+        assert len(runs.comparison(rows, path)) == 3
+        runs_figure(runs.read_runs(path)).savefig(io.BytesIO(), format="png")
+
+
+def test_the_picture_draws_a_cells_text_as_text_and_a_row_without_a_backend(tmp_path):
+    """A setting edited to '$\\frac{$' went to Matplotlib's mathtext (a parse error), an empty backend cell
+    gave an IndexError: both in the lesson after training and in experiments.py --mine (issue 43)."""
+    from mnist_helpers.plotting import runs_figure
+
+    rows = [dict(a_row("one"), EPOCHS="$\\frac{$", backend=""), dict(a_row("two"), backend="jax 0.8.1")]
+    figure = runs_figure(rows)
+    figure.savefig(io.BytesIO(), format="png")
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert labels[0].startswith("#1: \\$\\frac{\\$ epochs") and labels[0].endswith("backend unknown"), labels
 
 
 def append_rows(path, count, tag):
