@@ -177,28 +177,36 @@ def save_outputs(outputs, lesson: dict) -> None:
     if outputs.save_model:
         replaced = save_model(model, outputs.save_model)
         tell(f"Saved the trained model to {said(outputs.save_model, replaced)}.")
-    rows = remember(outputs.runs, lesson, seconds) if outputs.runs else None
+    row = run_row(lesson, seconds) if outputs.runs else None
+    rows = runs_with(outputs.runs, row) if row else None
     if not outputs.no_plots:
         tell("Drawing the pictures...", flush=True)
         drawn = draw_pictures(outputs.plots, model, history, lesson["x_test"], lesson["y_test"], rows)
         tell(f"Pictures in {outputs.plots}/: {', '.join(said(path.name, replaced) for path, replaced in drawn)}")
+    if rows:  # the row is the run's last write: a run stopped or failed before it adds none
+        rows = runs_with(outputs.runs, row, runs.append_run)
     if rows:
         print("\n".join(runs.comparison(rows, outputs.runs)))
     if lesson["__name__"] == "__main__":  # python mnist_learn.py, not a run inside another program
         lifecycle.finish()
 
 
-def remember(path, lesson: dict, seconds: float):
-    """This run's row added to ``path`` (runs.py); every row, this one last, or None when the file is not a
-    table of runs, which is then left as it is and said in one sentence."""
+def run_row(lesson: dict, seconds: float) -> dict:
+    """This run's row of runs.csv (runs.py): its settings and its figures."""
     import keras
 
     from .backend import describe_backend
 
     count = updates(lesson["EPOCHS"], lesson["BATCH_SIZE"], len(lesson["x_train"]))
-    row = runs.row_of(lesson, describe_backend(), keras.version(), count, seconds)
+    return runs.row_of(lesson, describe_backend(), keras.version(), count, seconds)
+
+
+def runs_with(path, row: dict, add=lambda path, row: [*runs.read_runs(path), row]):
+    """Every row of ``path`` with ``row`` last: as the picture of your runs draws them, before the row is added,
+    or as ``add`` (runs.append_run) leaves them. None when the file is not a table of runs, which is then left
+    as it is and said in one sentence."""
     try:
-        return runs.append_run(path, row)
+        return add(path, row)
     except runs.Unreadable as why:
         tell(
             f"Your runs: {path} is left as it is and this run's row kept out of it: {why}; move it away to start a new one."

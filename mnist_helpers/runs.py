@@ -14,7 +14,8 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from .files import exclusive, write_output
+from .errors import UserError
+from .files import exclusive, not_a_file, write_output
 from .lifecycle import stops_held
 
 RUNS = "runs.csv"  # in the folder the lesson runs in
@@ -24,6 +25,8 @@ COLUMNS = ("when", *SETTINGS, "updates", "seconds", "test loss", "test accuracy"
 # the other columns (they read as empty) or have more (kept, and given an empty cell in the rows added).
 REQUIRED = ("when", "EPOCHS", "BATCH_SIZE", "HIDDEN_UNITS", "test accuracy")
 SHOWN = 5  # runs the comparison lists: this one and the four before it
+MOST_BYTES = 64 * 2**20  # a table of runs larger than this is not one (a row is about 150 bytes)
+BINARY = getattr(os, "O_BINARY", 0)  # Windows: bytes as they are, no line endings translated
 FIGURES = ("seconds", "test accuracy", "val accuracy per epoch")  # numbers (the last, one per epoch) read back
 
 
@@ -57,9 +60,8 @@ def read_runs(path) -> list[dict]:
 
 def _read_table(path) -> tuple[tuple, list[dict]]:
     """(the header, as the file names its columns, or () for no file or an empty one; the rows)."""
-    path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")  # -sig: a spreadsheet's byte-order mark
+        text = _read_bounded(Path(path)).decode("utf-8-sig")  # -sig: a spreadsheet's byte-order mark
     except FileNotFoundError:
         return (), []
     except UnicodeDecodeError:
@@ -93,6 +95,20 @@ def _read_table(path) -> tuple[tuple, list[dict]]:
     return tuple(header), rows
 
 
+def _read_bounded(path: Path) -> bytes:
+    """The bytes of ``path``, read only when it is a regular file at the moment it is opened (a FIFO put in
+    its place would wait forever, a link to /dev/zero never end), and only up to MOST_BYTES."""
+    descriptor = os.open(path, os.O_RDONLY | BINARY | getattr(os, "O_NONBLOCK", 0))  # a FIFO opens at once
+    with os.fdopen(descriptor, "rb") as file:
+        kind = not_a_file(os.fstat(file.fileno()).st_mode)
+        if kind:
+            raise Unreadable(f"it is {kind}, not a file")
+        data = file.read(MOST_BYTES + 1)
+    if len(data) > MOST_BYTES:
+        raise Unreadable(f"it is larger than {MOST_BYTES // 2**20} MB, more than any table of runs")
+    return data
+
+
 def append_run(path, row: dict) -> list[dict]:
     """Add ``row`` at the end of ``path`` (made, with its header, if there is none) and return every row,
     this one last; Unreadable, with the file untouched, when it is not a table of runs."""
@@ -101,22 +117,42 @@ def append_run(path, row: dict) -> list[dict]:
     folder.mkdir(parents=True, exist_ok=True)
     with exclusive(folder):
         header, rows = _read_table(path)
-        if not path.exists() or path.stat().st_size == 0:
-            line = _csv_line(row, COLUMNS)
+        line = _csv_line(row, header or COLUMNS)  # the file's own columns, in its order
+        if not path.exists():
             write_output(
                 path,
                 lambda temporary: temporary.write_text(
                     _csv_line(dict(zip(COLUMNS, COLUMNS)), COLUMNS) + line, encoding="utf-8", newline=""
                 ),
             )
-        else:
-            line = _csv_line(row, header or COLUMNS)  # the file's own columns, in its order
-            with open(path, "rb") as file:
-                file.seek(-1, os.SEEK_END)
-                ends_a_line = file.read(1) in (b"\n", b"\r")
-            with stops_held(), open(path, "a", encoding="utf-8", newline="") as file:  # one write, whole or not
-                file.write(line if ends_a_line else "\r\n" + line)
+        else:  # an empty file gets its header here too: the same file, its mode and its links kept
+            _append_whole(path, line if header else _csv_line(dict(zip(COLUMNS, COLUMNS)), COLUMNS) + line)
     return [*rows, row]
+
+
+def _append_whole(path: Path, text: str) -> None:
+    """``text`` added at the end of ``path`` in one write, on a line of its own, whole or not at all: a write
+    that fails (a full disk) cuts the file back to its length before, and is said, naming the file."""
+    with stops_held():
+        descriptor = os.open(path, os.O_RDWR | os.O_APPEND | BINARY)
+        try:
+            size = os.fstat(descriptor).st_size
+            if size:
+                os.lseek(descriptor, size - 1, os.SEEK_SET)
+                if os.read(descriptor, 1) not in (b"\n", b"\r"):  # a spreadsheet leaves its last row unended
+                    text = "\r\n" + text
+            data, written = text.encode("utf-8"), 0
+            try:
+                while written < len(data):
+                    written += os.write(descriptor, data[written:])
+            except OSError as error:
+                os.ftruncate(descriptor, size)
+                raise UserError(
+                    f"Could not add this run's row to {path} ({error.strerror or error}); it is as it was: "
+                    "make room on its disk, or pass --runs another file or --no-runs."
+                )
+        finally:
+            os.close(descriptor)
 
 
 def _csv_line(row: dict, columns) -> str:

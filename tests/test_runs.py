@@ -1,6 +1,7 @@
 """Your runs, side by side (mnist_helpers/runs.py): each run of the lesson a row of runs.csv, the
 comparison it prints, the picture, and a reader's file that is not a table of runs left alone."""
 
+import errno
 import io
 import multiprocessing
 import os
@@ -229,6 +230,67 @@ def test_the_picture_draws_a_cells_text_as_text_and_a_row_without_a_backend(tmp_
     figure.savefig(io.BytesIO(), format="png")
     labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
     assert labels[0].startswith("#1: \\$\\frac{\\$ epochs") and labels[0].endswith("backend unknown"), labels
+
+
+def test_an_empty_log_is_added_to_in_place_keeping_its_mode_and_links(tmp_path):
+    """An empty runs.csv of mode 600 with a second name (a hard link) was replaced by a new file of mode 644,
+    the link split (issue 43 N9): appending keeps the file, its mode and its links."""
+    path = tmp_path / "runs.csv"
+    path.touch(mode=0o600)
+    os.chmod(path, 0o600)
+    os.link(path, tmp_path / "keep.csv")
+    before = path.stat()
+    runs.append_run(path, a_row("first"))
+    after = path.stat()
+    assert (after.st_ino, after.st_mode, after.st_nlink) == (before.st_ino, before.st_mode, 2)
+    assert [row["when"] for row in runs.read_runs(tmp_path / "keep.csv")] == ["first"]
+
+
+def test_an_append_that_fails_half_way_leaves_the_log_as_it_was_and_names_it(tmp_path, monkeypatch):
+    """A full disk cut runs.csv in the middle of a row and blamed 'standard output or a file' (issue 43 N4):
+    the append is whole or absent, the file back to its bytes before, the message names it."""
+    path = tmp_path / "runs.csv"
+    runs.append_run(path, a_row("first"))
+    before = path.read_bytes()
+    real_write = os.write
+
+    def full_disk(descriptor, data):
+        real_write(descriptor, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(runs.os, "write", full_disk)
+    with pytest.raises(UserError, match=f"Could not add this run's row to {re.escape(str(path))} .No space left"):
+        runs.append_run(path, a_row("second"))
+    assert path.read_bytes() == before
+
+
+def test_a_log_that_is_no_regular_file_is_refused_at_once(tmp_path):
+    """A FIFO named runs.csv hung experiments.py --mine and the lesson; a link to /dev/zero read until memory
+    ran out (issue 43 N3): only a regular file is read, and only up to its bound."""
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.csv"
+    zero.symlink_to("/dev/zero")
+    for path, said in ((fifo, "it is a FIFO, not a file"), (zero, "it is a device, not a file")):
+        with pytest.raises(runs.Unreadable, match=said):
+            runs.read_runs(path)
+        with pytest.raises(UserError, match=f"{re.escape(str(path))} is not a table of your runs: {said}"):
+            experiments.main(["--mine", "--runs", str(path), "--plots", str(tmp_path / "p")])
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, OSError(errno.ENOSPC, "No space left on device")])
+def test_a_run_stopped_or_failing_while_it_draws_adds_no_row(digits, tmp_path, monkeypatch, stop):
+    """The row was written before the pictures: Ctrl-C at 'Drawing the pictures...' or a full disk for them
+    left it in (issue 43 N5). The row is the run's last write."""
+    from mnist_helpers import lesson_output
+
+    def stopped(*args):
+        raise stop
+
+    monkeypatch.setattr(lesson_output, "draw_pictures", stopped)
+    with pytest.raises(stop if isinstance(stop, type) else type(stop)):
+        run_lesson("--epochs", 1, "--runs", tmp_path / "runs.csv", "--plots", tmp_path / "p", data=as_data(digits))
+    assert not (tmp_path / "runs.csv").exists() or runs.read_runs(tmp_path / "runs.csv") == []
 
 
 def append_rows(path, count, tag):
