@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .backend import describe
+from . import runs
 from .cli import add_quiet_flag, add_training_flags, batch_size_int, hidden_units_int
 from .cli import path_arg, positive_int, seed_int
 from .errors import UserError
@@ -135,6 +136,7 @@ def check_outputs(flags) -> Plan:
         plan.writes(flags.save_model, "--save-model", "the model")
     if flags.runs:
         plan.writes(flags.runs, "--runs", "your runs")
+        runs.check_appendable(flags.runs)  # a log that can be read but not added to is said now, not after training
     if not flags.no_plots:
         ensure_writable_folder(flags.plots, "the pictures")
         for name in (*PICTURES, RUNS_PICTURE) if flags.runs else PICTURES:

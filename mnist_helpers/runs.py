@@ -109,6 +109,22 @@ def _read_bounded(path: Path) -> bytes:
     return data
 
 
+def check_appendable(path) -> None:
+    """Before the run trains: the folder of ``path`` can be locked (as append_run locks it) and the file, when
+    there is one, opened to read and to append; else the one sentence that says so."""
+    path = Path(path)
+    try:
+        if os.name != "nt":  # files.exclusive locks the folder itself (on Windows, a file in it)
+            os.close(os.open(path.parent, os.O_RDONLY))
+        if path.exists():
+            os.close(os.open(path, os.O_RDWR | os.O_APPEND | BINARY | getattr(os, "O_NONBLOCK", 0)))
+    except OSError as error:
+        raise UserError(
+            f"Cannot add this run's row to {path} ({error.strerror or error}); change its permissions, "
+            "or pass --runs another file or --no-runs."
+        )
+
+
 def append_run(path, row: dict) -> list[dict]:
     """Add ``row`` at the end of ``path`` (made, with its header, if there is none) and return every row,
     this one last; Unreadable, with the file untouched, when it is not a table of runs."""

@@ -293,6 +293,27 @@ def test_a_run_stopped_or_failing_while_it_draws_adds_no_row(digits, tmp_path, m
     assert not (tmp_path / "runs.csv").exists() or runs.read_runs(tmp_path / "runs.csv") == []
 
 
+@pytest.mark.parametrize("refused", ["the file", "the folder"])
+def test_a_log_that_cannot_be_added_to_is_said_before_training(digits, tmp_path, monkeypatch, capsys, refused):
+    """`chmod 444 runs.csv`, or its folder 333 (written, not read): the lesson trained, saved the model and then
+    ended with exit 1 and no pictures (issue 43 N7). Said before training, like every other output. As root
+    every open succeeds, so the test has the open refused as a user's is."""
+    path = tmp_path / "runs.csv"
+    runs.append_run(path, a_row("first"))
+    real_open = os.open
+    denied = path if refused == "the file" else tmp_path
+
+    def open_as_a_user(name, flags, *mode):
+        if Path(name) == denied and (flags & (os.O_WRONLY | os.O_RDWR) or name == tmp_path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        return real_open(name, flags, *mode)
+
+    monkeypatch.setattr(runs.os, "open", open_as_a_user)
+    with pytest.raises(UserError, match=f"Cannot add this run's row to {re.escape(str(path))} .Permission denied"):
+        run_lesson(*SHORT, "--runs", path, data=as_data(digits))
+    assert "Training on" not in capsys.readouterr().out
+
+
 def append_rows(path, count, tag):
     for k in range(count):
         runs.append_run(path, a_row(f"{tag}{k}"))
