@@ -17,6 +17,7 @@ lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here 
 import argparse
 import contextlib
 import io
+import os
 import re
 import sys
 import time
@@ -29,6 +30,8 @@ from mnist_helpers.errors import UserError
 from mnist_helpers.files import Plan, said
 from mnist_helpers.lesson_output import RUNS_PICTURE
 from mnist_helpers.runs import RUNS
+
+MARK = "mnist-learn experiments.py"  # in each picture's PNG: the only pictures a run may replace
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.results_table import (
     CSV_NAME,
@@ -162,7 +165,7 @@ def label(setting: str, quick: bool) -> str:
     return f"quick: {setting}, run for 1 epoch" if quick else setting
 
 
-def run_experiments(names: list, options, data) -> None:
+def run_experiments(names: list, options, data, replaced: set = frozenset()) -> None:
     from mnist_helpers import (
         lesson_run,
     )  # Keras loads here, once the flags, data and output folder are known to be good
@@ -199,7 +202,7 @@ def run_experiments(names: list, options, data) -> None:
         # The picture once the experiment is whole: a stopped rerun leaves the earlier, whole one.
         title = f"Experiment '{name}'" + (f" ({quick_note(data)})" if options.quick else "")
         figure = experiment_figure(title, labels, [o.test_accuracy for o in outcomes], [o.history for o in outcomes])
-        save_figure(figure, options.out / f"{name}.png")
+        save_figure(figure, options.out / f"{name}.png", mark=MARK)
     minutes, seconds = divmod(round(time.perf_counter() - started), 60)
     print()
     print(markdown_table(rows))
@@ -207,8 +210,10 @@ def run_experiments(names: list, options, data) -> None:
         print(quick_note(data))
     elif any(row["experiment"] == "lecun" for row in rows):
         print(LECUN_NOTE)
+    pictures = [said(f"{name}.png", f"{name}.png" in replaced) for name in names]
+    table = said(options.out / MARKDOWN_NAME, MARKDOWN_NAME in replaced)
     print(
-        f"{len(done)} runs in {minutes} min {seconds} s. Table: {options.out / MARKDOWN_NAME}, pictures: {options.out}/"
+        f"{len(done)} runs in {minutes} min {seconds} s. Table: {table}, pictures in {options.out}/: {', '.join(pictures)}"
     )
 
 
@@ -275,9 +280,32 @@ def main(argv=None):
     for output in (CSV_NAME, MARKDOWN_NAME, *(f"{name}.png" for name in EXPERIMENTS)):
         plan.writes(options.out / output, "experiments.py", "the results")
     read_rows(options.out)  # a table there that is not ours stops here
+    replaced = outputs_of_ours(options.out)  # and so does any other output that is not
     mnist = load_data(options.data)  # read once; says where the data comes from; stops on missing or bad files
     data = quick_subset(mnist) if options.quick else mnist
-    run_experiments(options.names or list(EXPERIMENTS), options, data)
+    run_experiments(options.names or list(EXPERIMENTS), options, data, replaced)
+
+
+def outputs_of_ours(folder: Path) -> set:
+    """The names of the outputs already in ``folder``, each checked to be one this script wrote: results.md
+    starts with its table, each picture carries MARK. A file of the reader's under one of those names stops
+    the run before it starts; the ones returned are said as replaced."""
+    table = folder / MARKDOWN_NAME
+    if os.path.lexists(table):
+        try:
+            ours = table.is_file() and table.read_text(encoding="utf-8-sig")[:1000].startswith("| experiment ")
+        except (OSError, UnicodeDecodeError):
+            ours = False
+        if not ours:
+            raise UserError(
+                f"{table} is not a results table written by experiments.py; move it away or choose --out DIR."
+            )
+    from mnist_helpers.plotting import drawn_by
+
+    for picture in (folder / f"{name}.png" for name in EXPERIMENTS):
+        if os.path.lexists(picture) and not drawn_by(picture, MARK):
+            raise UserError(f"{picture} was not drawn by experiments.py; move it away or choose --out DIR.")
+    return {name for name in (MARKDOWN_NAME, *(f"{name}.png" for name in EXPERIMENTS)) if (folder / name).exists()}
 
 
 if __name__ == "__main__":

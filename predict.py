@@ -27,7 +27,7 @@ from mnist_helpers.lifecycle import report
 from mnist_helpers.contributions import network_weights, pixel_contributions
 from mnist_helpers.digit_image import open_image, preview, to_mnist_digit
 from mnist_helpers.errors import UserError
-from mnist_helpers.files import Plan, ensure_writable_folder, not_a_file, said
+from mnist_helpers.files import Plan, ensure_writable_folder, said
 from mnist_helpers.mnist_data import load_data
 from mnist_helpers.model_file import check_model_file, check_probabilities, keras_file, load_digit_model
 
@@ -67,14 +67,10 @@ def picture_path(reading: Reading, folder: Path, plan: Plan) -> Path:
 
 
 def drawn_here(path: Path) -> bool:
-    """True when ``path`` is a regular file that predict.py --show drew (its PNG carries ``MARK``)."""
-    try:
-        if not_a_file(os.stat(path).st_mode):  # a FIFO is never opened: it could wait forever
-            return False
-        with Image.open(path) as image:
-            return image.format == "PNG" and image.info.get("Software") == MARK
-    except Exception:  # not an image, unreadable, a link that leads nowhere: not ours
-        return False
+    """True when ``path`` is a picture predict.py --show drew (its PNG carries ``MARK``)."""
+    from mnist_helpers.plotting import drawn_by  # Matplotlib loads only for --show
+
+    return drawn_by(path, MARK)
 
 
 def parse_args(argv=None):

@@ -6,6 +6,7 @@ mnist.py opens a window, and mnist.py only where Matplotlib has an interactive b
 """
 
 import math
+import os
 import textwrap
 import warnings
 from pathlib import Path
@@ -40,6 +41,22 @@ def drawable(text: str) -> str:
 
 def can_show_windows() -> bool:
     return plt.get_backend().lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE)
+
+
+def drawn_by(path, mark: str) -> bool:
+    """True when ``path`` is a regular file whose PNG carries ``mark`` (save_figure's): a picture that script
+    drew, which it may replace; anything else is the reader's."""
+    from PIL import Image
+
+    from .files import not_a_file
+
+    try:
+        if not_a_file(os.stat(path).st_mode):  # a FIFO is never opened: it could wait forever
+            return False
+        with Image.open(path) as image:
+            return image.format == "PNG" and image.info.get("Software") == mark
+    except Exception:  # not an image, unreadable, a link that leads nowhere: not the script's
+        return False
 
 
 def save_figure(figure, path, keep_open: bool = False, mark: str | None = None) -> bool:

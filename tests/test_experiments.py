@@ -13,6 +13,7 @@ import sys
 import time
 
 import pytest
+from PIL import Image
 from conftest import ROOT, TRAIN_COUNT, clean_env, train_here
 
 import experiments
@@ -142,6 +143,21 @@ def test_rerunning_an_experiment_replaces_only_its_rows(quick, idx_folder, tmp_p
     for old, new in zip(rows, after):
         assert (new["seconds"] == "999.9") == (old["experiment"] != "lecun")
     assert "1 runs in" in printed
+    assert f"Table: {tmp_path / 'results.md'} (replaced), pictures in {tmp_path}/: lecun.png (replaced)" in printed
+
+
+@pytest.mark.parametrize("name, content", [("results.md", b"# my notes\n"), ("batch.png", None)])
+def test_a_file_of_the_readers_under_an_outputs_name_is_left_alone(tmp_path, idx_folder, name, content):
+    """A results.md of the reader's and a batch.png were replaced without a word (issue 43 N8): a file the
+    script did not make (its table, its pictures' mark) stops the run before it starts, and stays as it was."""
+    if content is None:
+        Image.new("L", (8, 8), 128).save(tmp_path / name)  # a picture of the reader's
+    else:
+        (tmp_path / name).write_bytes(content)
+    before = (tmp_path / name).read_bytes()
+    with pytest.raises(UserError, match=f"{re.escape(str(tmp_path / name))} (is not a results table|was not drawn) "):
+        experiments.main(["--quick", "--data", str(idx_folder), "--out", str(tmp_path)])
+    assert (tmp_path / name).read_bytes() == before
 
 
 def test_interrupted_run_keeps_the_finished_rows(idx_folder, tmp_path_factory):
