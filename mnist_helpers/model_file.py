@@ -13,7 +13,7 @@ from pathlib import Path
 from .archive import check_sizes, open_archive, read_through
 from .cli import path_arg
 from .errors import UserError
-from .files import write_output
+from .files import not_a_file, write_output
 from .lifecycle import stops_raise
 
 SUFFIX = ".keras"  # Keras 3's own format: one zip file holding the architecture and the weights
@@ -48,9 +48,13 @@ def save_model(model, path) -> bool:
 def check_model_file(path) -> Path:
     """Fail fast, before TensorFlow loads, when ``path`` is missing or is not a Keras file at all."""
     path = Path(path)
-    if not path.is_file():
+    try:
+        kind = not_a_file(path.stat().st_mode)  # a link is followed: to /dev/zero, a device
+    except OSError:  # nothing there, or a link that leads nowhere
         where = path if path.is_absolute() else f"{path} (in {Path.cwd()})"  # the folder it looked in
         raise UserError(f"There is no model at {where}; {_train_hint(path)}.")
+    if kind:
+        raise UserError(f"{path} is {kind}, not a model file; {_train_hint(path)}.")
     try:
         open(path, "rb").close()
     except OSError as error:

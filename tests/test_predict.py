@@ -247,6 +247,16 @@ def test_models_that_are_not_ours_are_refused(foreign_models, photos, name, mess
     assert capsys.readouterr().out == ""
 
 
+def test_a_model_name_that_is_no_file_says_what_it_is(photos, tmp_path):
+    """A FIFO, a link to /dev/zero or a folder named x.keras was "There is no model at x.keras" (issue 43 N11)."""
+    (tmp_path / "folder.keras").mkdir()
+    os.mkfifo(tmp_path / "fifo.keras")
+    (tmp_path / "zero.keras").symlink_to("/dev/zero")
+    for name, kind in (("folder.keras", "a folder"), ("fifo.keras", "a FIFO"), ("zero.keras", "a device")):
+        with pytest.raises(UserError, match=f"{re.escape(str(tmp_path / name))} is {kind}, not a model file; train"):
+            predict.main([str(photos[0]), "--model", str(tmp_path / name)])
+
+
 def test_a_missing_model_names_the_folder_it_was_looked_for_in(photos, tmp_path, monkeypatch):
     """Issue 32: `python predict.py photo.jpg` without a model said "There is no model at mnist_model.keras"."""
     monkeypatch.chdir(tmp_path)
