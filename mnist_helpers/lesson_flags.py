@@ -11,6 +11,7 @@ backend.
 """
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -47,9 +48,9 @@ CONSTANTS = {  # the lesson's constant: (its flag's destination, the flag's type
 }
 
 
-def check_constant(name: str, value, where: str = "mnist_learn.py"):
+def check_constant(name: str, value, where: str = "mnist_learn.py", line: int | None = None):
     """``value`` if the lesson's constant ``name`` may hold it (the check its flag makes), else a UserError
-    naming the line to edit. A whole number must be an int (not 5.0, not True), a word a str."""
+    naming the line to edit. A whole number must be an int (not 5.0, not True, not "5"), a word a str."""
     kind = str if name == "VALIDATION" else int
     try:
         if type(value) is not kind and not (kind is int and isinstance(value, np.integer)):
@@ -57,11 +58,31 @@ def check_constant(name: str, value, where: str = "mnist_learn.py"):
         return CONSTANTS[name][1](str(value))
     except argparse.ArgumentTypeError as error:
         message = str(error).split(", got ")[0]
-        raise UserError(f"{name} = {value!r} in {where}: {name} {message}; edit that line.")
+        at = f"Line {line}: " if line else ""
+        raise UserError(f"{at}{name} = {value!r} in {where}: {name} {message}; edit that line.")
+
+
+def line_of(text: str, name: str) -> int | None:
+    """The number of the line of ``text`` (the lesson) that sets the constant ``name``."""
+    found = re.search(rf"^{name}\s*=", text, re.M)
+    return text.count("\n", 0, found.start()) + 1 if found else None
+
+
+def check_constants(lesson: dict) -> None:
+    """Each constant as the lesson file sets it, checked before the flags take them as defaults (argparse
+    would check a default with the flag's type and blame the flag the reader never gave)."""
+    path = Path(lesson.get("__file__") or "mnist_learn.py")
+    try:
+        text = path.read_text(encoding="utf-8") if lesson.get("__file__") else ""
+    except OSError:
+        text = ""
+    for name in CONSTANTS:
+        check_constant(name, lesson[name], path.name, line_of(text, name))
 
 
 def parser_for(lesson: dict) -> argparse.ArgumentParser:
     """The flags, their defaults read off the lesson's constants (so --help follows an edited constant)."""
+    check_constants(lesson)
     title, _, rest = (lesson.get("__doc__") or "").partition("\n")
     network = f"784 pixels → Dense({lesson['HIDDEN_UNITS']}, relu) → Dense(10, softmax) by default."
     parser = argparse.ArgumentParser(

@@ -85,7 +85,7 @@ CONSTANTS_CELL = '# %% tags=["constants"]'
 def constants(lesson_file=LESSON) -> dict:
     """The lesson's constants as the file sets them (EPOCHS = 5 ...), read as Python reads them (its
     constants cell run alone, so ``EPOCHS = 2 * 1`` is 2) and checked as the flags are."""
-    from .lesson_flags import CONSTANTS, check_constant
+    from .lesson_flags import CONSTANTS, check_constant, line_of
 
     lesson_file = Path(lesson_file)
     text = lesson_file.read_text(encoding="utf-8")
@@ -102,7 +102,7 @@ def constants(lesson_file=LESSON) -> dict:
     missing = [name for name in CONSTANTS if name not in found]
     if missing:
         raise UserError(f"{lesson_file.name} sets no {', '.join(missing)} in its constants cell; put the line back.")
-    return {name: check_constant(name, found[name], lesson_file.name) for name in CONSTANTS}
+    return {name: check_constant(name, found[name], lesson_file.name, line_of(text, name)) for name in CONSTANTS}
 
 
 def result(lesson: dict) -> Result:

@@ -290,6 +290,29 @@ def test_a_constant_edited_in_the_file_is_checked_as_its_flag_is(digits, tmp_pat
     assert complaint in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    "line, complaint",
+    [
+        ('EPOCHS = "5" ', "EPOCHS = '5' in mnist_learn.py: EPOCHS must be a whole number; edit that line."),
+        ('EPOCHS = "five" ', "EPOCHS = 'five' in mnist_learn.py: EPOCHS must be a whole number; edit that line."),
+        ('SEED = "0x10" ', "SEED = '0x10' in mnist_learn.py: SEED must be a whole number; edit that line."),
+    ],
+)
+def test_a_constant_in_quotes_is_said_by_its_name_and_line_in_every_script(digits, tmp_path, line, complaint):
+    """EPOCHS = "5" trained in mnist_learn.py and was refused by record.py; "five" and "0x10" were blamed on
+    flags the reader never gave (issue 43 N11). Every script names the constant and its line."""
+    name = line.split(" =")[0]
+    edited = edited_lesson(tmp_path, {"EPOCHS": "EPOCHS = 5 ", "SEED": "SEED = 1337 "}[name], line)
+    number = next(k for k, text in enumerate(edited.read_text().splitlines(), 1) if text.startswith(f"{name} ="))
+    for run in (
+        lambda: run_lesson("--no-plots", data=as_data(digits), lesson_file=edited),
+        lambda: lesson_run.constants(edited),
+    ):
+        with pytest.raises(UserError) as raised:
+            run()
+        assert str(raised.value) == f"Line {number}: {complaint}"
+
+
 def test_a_constant_is_read_as_python_reads_it(tmp_path):
     edited = edited_lesson(tmp_path, "EPOCHS = 5 ", "EPOCHS = 2 * 1 ")
     assert lesson_run.constants(edited)["EPOCHS"] == 2
