@@ -8,6 +8,7 @@ unsigned bytes. Files may be gzip-compressed; ``.gz`` in the name says so.
 import gzip
 import hashlib
 import math
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -40,8 +41,9 @@ def idx_sha256(array: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def read_idx(path: Path, ndim: int) -> np.ndarray:
-    """Read an unsigned-byte IDX file with ``ndim`` dimensions, checking every byte is accounted for.
+def read_idx(path: Path, ndim: int, shape_only: bool = False) -> np.ndarray | tuple:
+    """Read an unsigned-byte IDX file with ``ndim`` dimensions, checking every byte is accounted for; with
+    ``shape_only``, only its header, checked, and the shape it promises (what the data is checked against).
 
     Raises UserError naming the file and what is wrong with it.
     """
@@ -49,7 +51,7 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     try:
         limit = path.stat().st_size * MAX_DEFLATE_RATIO if gzipped else None  # what a gzip file can hold
         with (gzip.open if gzipped else open)(path, "rb") as stream:
-            return _read_idx_stream(stream, path, ndim, limit)
+            return _read_idx_stream(stream, path, ndim, limit, shape_only)
     except gzip.BadGzipFile as error:
         raise UserError(f"{path} is damaged: not valid gzip data ({error}); download it again.")
     except (EOFError, zlib.error):
@@ -58,7 +60,7 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
         raise UserError(f"Cannot read {path}: {error.strerror or error}; check its permissions.")
 
 
-def _read_idx_stream(stream, path: Path, ndim: int, limit) -> np.ndarray:
+def _read_idx_stream(stream, path: Path, ndim: int, limit, shape_only: bool = False) -> np.ndarray | tuple:
     head = stream.read(4)
     if len(head) == 0:
         raise UserError(f"{path} is empty; download the file again.")
@@ -82,17 +84,25 @@ def _read_idx_stream(stream, path: Path, ndim: int, limit) -> np.ndarray:
             f"{path} is damaged: its header promises {promised:,} bytes of data, more than a file of its size "
             "can hold; download it again."
         )
-    data = read_at_most(stream, promised + 1)  # never more than the file holds, whatever the header says
-    if len(data) < promised:
+    if shape_only and limit is not None:  # gzipped: what it holds shows only as it is read
+        return shape
+    if shape_only:  # a raw file: what it holds is its size
+        held = os.fstat(stream.fileno()).st_size - stream.tell()
+    else:
+        data = read_at_most(stream, promised + 1)  # never more than the file holds, whatever the header says
+        held = len(data)
+    if held < promised:
         raise UserError(
-            f"{path} is truncated: its header promises {promised:,} bytes of data, the file holds {len(data):,}; "
+            f"{path} is truncated: its header promises {promised:,} bytes of data, the file holds {held:,}; "
             "download it again."
         )
-    if len(data) > promised:
+    if held > promised:
         raise UserError(
             f"{path} holds more data than its header describes ({promised:,} bytes); "
             "the file is damaged or not an MNIST file: download it again."
         )
+    if shape_only:
+        return shape
     return np.frombuffer(data, dtype=np.uint8).reshape(shape)  # a bytearray: the array is writable
 
 

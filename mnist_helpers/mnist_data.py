@@ -238,7 +238,12 @@ def _read_user_path(path: Path, named_by: str):
             )
         idx_files, note = _find_idx_files(path)
         if idx_files:
-            arrays = {key: read_idx(file, 3 if key.startswith("x") else 1) for key, file in idx_files.items()}
+            ndim = {key: 3 if key.startswith("x") else 1 for key in KEYS}
+            shapes = {
+                key: (read_idx(file, ndim[key], shape_only=True), np.dtype(np.uint8)) for key, file in idx_files.items()
+            }
+            _check_shapes(shapes, f"{path}{note}")  # the headers against each other, before any data is read
+            arrays = {key: read_idx(file, ndim[key]) for key, file in idx_files.items()}
             return arrays, f"{path}{note}"
         if (path / "mnist.npz").is_file():
             return _read_npz(path / "mnist.npz"), str(path / "mnist.npz")
@@ -272,39 +277,50 @@ def _find_idx_files(folder: Path) -> tuple[dict, str]:
 
 
 def _read_npz(path: Path) -> dict:
-    """The four arrays of an .npz archive, read by the one bounded reader (mnist_helpers/archive.py)."""
+    """The four arrays of an .npz archive, read by the one bounded reader (mnist_helpers/archive.py): their
+    headers checked against MNIST's shapes and against each other before any data is read (a header that
+    claims three million images of deflated zeros is refused by what it claims)."""
     return read_npz(
-        path, KEYS, "an .npz archive", "point --data at MNIST's mnist.npz or IDX files, or download it again"
+        path,
+        KEYS,
+        "an .npz archive",
+        "point --data at MNIST's mnist.npz or IDX files, or download it again",
+        check=lambda headers: _check_shapes(headers, str(path)),
     )
+
+
+def _check_shapes(shapes: dict, source: str) -> None:
+    """Each array's (shape, dtype) as MNIST's: images uint8 (count, 28, 28), labels whole numbers (count,),
+    as many labels as images, and some of each; what differs is one sentence."""
+    for key in KEYS:
+        shape, dtype = shapes[key]
+        if key.startswith("x"):
+            if len(shape) != 3 or tuple(shape[1:]) != (28, 28):
+                raise UserError(f"{key} in {source} has shape {tuple(shape)}; MNIST images are (count, 28, 28).")
+            if dtype != np.uint8:
+                raise UserError(f"{key} in {source} is {dtype}; MNIST images are uint8 pixels 0–255.")
+        elif len(shape) != 1 or not np.issubdtype(dtype, np.integer):
+            raise UserError(f"{key} in {source} is {dtype} {tuple(shape)}; labels are whole numbers, one per image.")
+    for part in ("train", "test"):
+        images, labels = shapes[f"x_{part}"][0][0], shapes[f"y_{part}"][0][0]
+        if images != labels:
+            raise UserError(
+                f"{source} has {images:,} {part} images but {labels:,} {part} labels; "
+                "the image and label files must come from the same set."
+            )
+        if images == 0:
+            raise UserError(f"{source} holds no {part} images.")
 
 
 def _check_arrays(arrays: dict, source: str) -> None:
     """Shapes, types and label range, checked before anyone trains on the arrays."""
-    for key in KEYS:
+    _check_shapes({key: (array.shape, array.dtype) for key, array in arrays.items()}, source)
+    for key in ("y_train", "y_test"):
         array = arrays[key]
-        if key.startswith("x"):
-            if array.ndim != 3 or array.shape[1:] != (28, 28):
-                raise UserError(f"{key} in {source} has shape {array.shape}; MNIST images are (count, 28, 28).")
-            if array.dtype != np.uint8:
-                raise UserError(f"{key} in {source} is {array.dtype}; MNIST images are uint8 pixels 0–255.")
-        else:
-            if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
-                raise UserError(
-                    f"{key} in {source} is {array.dtype} {array.shape}; labels are whole numbers, one per image."
-                )
-            if array.size and (array.min() < 0 or array.max() > 9):
-                bad = array[(array < 0) | (array > 9)][0]
-                raise UserError(f"{key} in {source} holds the label {bad}; MNIST labels are 0 to 9.")
-            arrays[key] = array.astype(np.uint8, copy=False)
-    for part in ("train", "test"):
-        images, labels = arrays[f"x_{part}"], arrays[f"y_{part}"]
-        if len(images) != len(labels):
-            raise UserError(
-                f"{source} has {len(images):,} {part} images but {len(labels):,} {part} labels; "
-                "the image and label files must come from the same set."
-            )
-        if len(images) == 0:
-            raise UserError(f"{source} holds no {part} images.")
+        if array.size and (array.min() < 0 or array.max() > 9):
+            bad = array[(array < 0) | (array > 9)][0]
+            raise UserError(f"{key} in {source} holds the label {bad}; MNIST labels are 0 to 9.")
+        arrays[key] = array.astype(np.uint8, copy=False)
 
 
 def _download_with_keras(cached: Path) -> dict:

@@ -375,3 +375,71 @@ def test_the_notebooks_offline_route_says_in_one_sentence_what_it_cannot_use(tmp
         with pytest.raises((ValueError, FileNotFoundError)) as error:
             mnist_data.offline_mnist(path).load_data()
         assert said in str(error.value) and "\n" not in str(error.value), (path, error.value)
+
+
+# A script run in a fresh Python that says at its exit the most memory it held: VmHWM, this process's own
+# (getrusage's ru_maxrss would keep the forking test worker's size across the exec).
+PEAK_PROBE = """
+import atexit, re, runpy, sys
+def peak():
+    with open("/proc/self/status") as status:
+        print("peak kB", re.search(r"VmHWM:\\s+(\\d+)", status.read()).group(1), file=sys.stderr)
+atexit.register(peak)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_an_npz_whose_headers_disagree_is_refused_before_its_data_is_read(tmp_path, digits):
+    """x_train declared (300000, 28, 28) of deflated zeros beside 600 real labels: mnist.py read the 235 MB
+    before it said the counts differ (issue 43 N2: 2.4 GB for 3,000,000). The headers are checked against
+    each other first: one sentence, exit 1, the process's peak under 200 MB."""
+    import subprocess
+    import sys
+    import zipfile
+
+    from conftest import ROOT, clean_env
+
+    if not Path("/proc/self/status").exists():
+        pytest.skip("the process's peak memory is read from /proc/self/status (Linux)")
+
+    bomb = tmp_path / "bomb.npz"
+    count = 300_000
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("x_train.npy", "w", force_zip64=True) as member:
+            header = {"descr": "|u1", "fortran_order": False, "shape": (count, 28, 28)}
+            np.lib.format.write_array_header_1_0(member, header)
+            zeros = bytes(28 * 28 * 1000)
+            for _ in range(count // 1000):
+                member.write(zeros)
+        for key in ("y_train", "x_test", "y_test"):
+            with archive.open(f"{key}.npy", "w") as member:
+                np.lib.format.write_array(member, digits[key])
+    assert bomb.stat().st_size < 2_000_000
+    process = subprocess.run(
+        [sys.executable, "-c", PEAK_PROBE, str(ROOT / "mnist.py"), "--data", str(bomb)],
+        capture_output=True,
+        text=True,
+        env=clean_env(MPLBACKEND="Agg"),
+        cwd=tmp_path,
+        timeout=120,
+    )
+    said = f"{bomb} has 300,000 train images but {len(digits['y_train']):,} train labels"
+    assert process.returncode == 1 and said in process.stderr, process.stderr
+    assert "Traceback" not in process.stderr
+    peak = int(process.stderr.split("peak kB ")[1].split()[0])
+    assert peak < 200_000, peak
+    # The same from the four IDX files: the images' header promises 300,000 (gzip holds them in 230 KB).
+    folder = write_idx_folder(tmp_path / "idx", digits)
+    images = gzip.compress(idx_header((count, 28, 28)) + bytes(count * 28 * 28), compresslevel=1)
+    (folder / f"{IDX_FILES['x_train']}.gz").write_bytes(images)
+    process = subprocess.run(
+        [sys.executable, "-c", PEAK_PROBE, str(ROOT / "mnist.py"), "--data", str(folder)],
+        capture_output=True,
+        text=True,
+        env=clean_env(MPLBACKEND="Agg"),
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert process.returncode == 1 and "has 300,000 train images but" in process.stderr, process.stderr
+    assert int(process.stderr.split("peak kB ")[1].split()[0]) < 200_000
