@@ -589,7 +589,7 @@ def test_the_replay_slider_changes_what_the_page_shows_and_gives_it_back(browser
 
 def test_the_page_refuses_a_recording_or_sample_it_cannot_use_and_keeps_working(browser, tmp_path):
     """Issue 33, item 8: the page checked weights.js only. Its checks of recording.js and sample.js, run on
-    the shipped files damaged five ways and three ways; then a page whose two files are damaged says so in
+    the shipped files damaged ten ways and three ways; then a page whose two files are damaged says so in
     one sentence each, where the replay and the sample count would be, and still reads a drawing."""
     page = Page(browser, WEB)
     problems = page.page.evaluate(
@@ -603,6 +603,12 @@ def test_the_page_refuses_a_recording_or_sample_it_cannot_use_and_keeps_working(
           "infinite moment": (R) => { R.moments[0] = infinite(atob(R.moments[0]).length / 2); },
           "no accuracy": (R) => { delete R.accuracy; },
           "updates fall": (R) => { [R.updates[1], R.updates[2]] = [R.updates[2], R.updates[1]]; },
+          // Issue 43 N11: figures shown as 0.0% / 100.0%, a check skipped, a count shown, a word for a number.
+          "accuracy null": (R) => { R.accuracy[0] = null; },
+          "accuracy true": (R) => { R.accuracy[1] = true; },
+          "no ends": (R) => { R.ends = []; },
+          "updates 1e300": (R) => { R.updates[R.updates.length - 1] = 1e300; },
+          "hidden as a word": (R) => { R.hidden = String(R.hidden); },
         };
         const samples = {
           "labels too few": (S) => { S.labels = S.labels.slice(0, -30); },

@@ -945,24 +945,31 @@ function recordingProblem(R) {
   if (typeof R !== "object" || !Array.isArray(R.updates) || R.updates.length < 2 || !Array.isArray(R.moments)) {
     return `web/recording.js is damaged (no update counts or moments): ${again}.`;
   }
-  if (!R.updates.every((u, k) => Number.isInteger(u) && u >= 0 && (k === 0 || u > R.updates[k - 1]))) {
+  // Counts are whole numbers a run can reach (1e300 is a whole number to JavaScript), figures are numbers
+  // (null and true pass a comparison with 0 and 1 as 0 and 1).
+  const count = (n) => Number.isSafeInteger(n) && n >= 0;
+  if (!R.updates.every((u, k) => count(u) && (k === 0 || u > R.updates[k - 1]))) {
     return `web/recording.js is damaged (its update counts do not rise): ${again}.`;
   }
-  if (!Array.isArray(R.accuracy) || R.accuracy.length !== R.updates.length || !R.accuracy.every((a) => a >= 0 && a <= 1)) {
+  if (!Array.isArray(R.accuracy) || R.accuracy.length !== R.updates.length || !R.accuracy.every((a) => typeof a === "number" && a >= 0 && a <= 1)) {
     return `web/recording.js is damaged (no accuracy between 0 and 1 for each moment): ${again}.`;
   }
-  if (!Number.isInteger(R.sample) || R.sample < 1) return `web/recording.js is damaged (no sample size): ${again}.`;
+  if (!count(R.sample) || R.sample < 1) return `web/recording.js is damaged (no sample size): ${again}.`;
+  if (!count(R.hidden)) return `web/recording.js is damaged (no count of hidden units): ${again}.`;
+  if (!Array.isArray(R.ends) || R.ends.length !== shipped[3].length || !R.ends.every((b) => typeof b === "number")) {
+    return `web/recording.js is damaged (no final output biases to match web/weights.js with): ${again}.`;
+  }
   if (R.hidden !== HIDDEN || R.moments.length !== R.updates.length - 1) {
     return `web/recording.js is the training of another model (${R.hidden} hidden units, not ${HIDDEN}): export the weights and the recording together, python export_web.py --recording recording.npz.`;
   }
-  const count = weights.reduce((n, { values }) => n + values.length, 0);
+  const numbers = weights.reduce((n, { values }) => n + values.length, 0);
   for (const [k, moment] of R.moments.entries()) {
     let halves;
     try { halves = new Uint16Array(bytesOf(moment).buffer); } catch (error) { halves = null; }
-    if (!halves || halves.length !== count) return `web/recording.js is damaged (moment ${k} is not ${count} float16 numbers in base64): ${again}.`;
+    if (!halves || halves.length !== numbers) return `web/recording.js is damaged (moment ${k} is not ${numbers} float16 numbers in base64): ${again}.`;
     if (halves.some((h) => (h & 0x7c00) === 0x7c00)) return `web/recording.js is damaged (moment ${k} holds numbers that are not finite): ${again}.`;
   }
-  if (!Array.isArray(R.ends) || R.ends.some((b, d) => b !== shipped[3][d])) {
+  if (R.ends.some((b, d) => b !== shipped[3][d])) {
     return "web/recording.js is the training of another model than web/weights.js (exported from a model, with no recording): export the two together, python record.py, then python export_web.py --recording recording.npz.";
   }
   return null;
