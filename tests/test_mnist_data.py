@@ -416,30 +416,28 @@ def test_an_npz_whose_headers_disagree_is_refused_before_its_data_is_read(tmp_pa
             with archive.open(f"{key}.npy", "w") as member:
                 np.lib.format.write_array(member, digits[key])
     assert bomb.stat().st_size < 2_000_000
-    process = subprocess.run(
-        [sys.executable, "-c", PEAK_PROBE, str(ROOT / "mnist.py"), "--data", str(bomb)],
-        capture_output=True,
-        text=True,
-        env=clean_env(MPLBACKEND="Agg"),
-        cwd=tmp_path,
-        timeout=120,
-    )
+
+    def mnist_py(data):
+        """`python mnist.py --data DATA` in a fresh Python: (the process, its peak memory in kB)."""
+        process = subprocess.run(
+            [sys.executable, "-c", PEAK_PROBE, str(ROOT / "mnist.py"), "--data", str(data)],
+            capture_output=True,
+            text=True,
+            env=clean_env(MPLBACKEND="Agg"),
+            cwd=tmp_path,
+            timeout=120,
+        )
+        return process, int(process.stderr.split("peak kB ")[1].split()[0])
+
+    process, peak = mnist_py(bomb)
     said = f"{bomb} has 300,000 train images but {len(digits['y_train']):,} train labels"
     assert process.returncode == 1 and said in process.stderr, process.stderr
     assert "Traceback" not in process.stderr
-    peak = int(process.stderr.split("peak kB ")[1].split()[0])
     assert peak < 200_000, peak
     # The same from the four IDX files: the images' header promises 300,000 (gzip holds them in 230 KB).
     folder = write_idx_folder(tmp_path / "idx", digits)
     images = gzip.compress(idx_header((count, 28, 28)) + bytes(count * 28 * 28), compresslevel=1)
     (folder / f"{IDX_FILES['x_train']}.gz").write_bytes(images)
-    process = subprocess.run(
-        [sys.executable, "-c", PEAK_PROBE, str(ROOT / "mnist.py"), "--data", str(folder)],
-        capture_output=True,
-        text=True,
-        env=clean_env(MPLBACKEND="Agg"),
-        cwd=tmp_path,
-        timeout=120,
-    )
+    process, peak = mnist_py(folder)
     assert process.returncode == 1 and "has 300,000 train images but" in process.stderr, process.stderr
-    assert int(process.stderr.split("peak kB ")[1].split()[0]) < 200_000
+    assert peak < 200_000
