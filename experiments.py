@@ -28,7 +28,7 @@ from mnist_helpers.cli import add_data_flag, add_quiet_flag, add_seed_flag, path
 from mnist_helpers import runs
 from mnist_helpers.errors import UserError
 from mnist_helpers.files import Plan, said
-from mnist_helpers.lesson_output import RUNS_PICTURE
+from mnist_helpers.lesson_output import RUNS_PICTURE, Lines
 from mnist_helpers.runs import RUNS
 
 MARK = "mnist-learn experiments.py"  # in each picture's PNG: the only pictures a run may replace
@@ -232,31 +232,26 @@ def lesson_args(flags: str, options) -> list:
 
 
 class EpochLines(io.TextIOBase):
-    """Standard output while a run trains: of all the lesson prints, one line as each epoch ends (its
-    validation accuracy, read from Keras' progress bar, and the seconds so far), so that a run of several
-    minutes shows it is on its way."""
+    """Standard output while a run trains, given each line as it ended up (lesson_output.Lines): of all the
+    lesson prints, one line as each epoch ends (its validation accuracy, read from Keras' progress bar, and
+    the seconds so far), so that a run of several minutes shows it is on its way."""
 
     def __init__(self, stream):
-        self.stream, self.started, self.line, self.epochs = stream, time.perf_counter(), "", 0
+        self.stream, self.started, self.epochs = stream, time.perf_counter(), 0
 
-    def write(self, text: str) -> int:
-        *ended, self.line = (self.line + text).split("\n")
-        self.line = self.line[-1000:]  # the progress bar redraws itself without ending its line
-        for line in ended:
-            shown = re.search(r"val_accuracy: (\d\.\d+)", line.rsplit("\r", 1)[-1])  # an epoch's last bar
-            if shown and self.stream:  # None: experiments.py --quiet
-                self.epochs += 1
-                seconds = time.perf_counter() - self.started
-                print(
-                    f"  epoch {self.epochs}: val_accuracy {shown[1]}, {seconds:.0f} s in", file=self.stream, flush=True
-                )
-        return len(text)
+    def write(self, line: str) -> int:
+        shown = re.search(r"val_accuracy: (\d\.\d+)", line)  # an epoch's last bar
+        if shown and self.stream:  # None: experiments.py --quiet
+            self.epochs += 1
+            seconds = time.perf_counter() - self.started
+            print(f"  epoch {self.epochs}: val_accuracy {shown[1]}, {seconds:.0f} s in", file=self.stream, flush=True)
+        return len(line)
 
 
 def train(lesson_run, args: list, data, quiet: bool = False) -> SimpleNamespace:
     """One run of mnist_learn.py itself, in this process, on ``data``: its settings and figures."""
     started = time.perf_counter()
-    with contextlib.redirect_stdout(EpochLines(None if quiet else sys.stdout)):
+    with contextlib.redirect_stdout(Lines(EpochLines(None if quiet else sys.stdout))):
         lesson = lesson_run.run_lesson(*args, data=data)
     result = lesson_run.result(lesson)
     return SimpleNamespace(

@@ -54,10 +54,11 @@ class _Quiet(io.TextIOBase):
         return len(text)
 
 
-class _Lines(io.TextIOBase):
-    """Standard output sent to a file or a pipe: each line as it last stood on a terminal. On Linux and
-    macOS Keras redraws its progress bar in place wherever its output goes (backspaces, carriage returns,
-    colours): ``python mnist_learn.py > run.txt`` would keep every redraw, lines of thousands of characters."""
+class Lines(io.TextIOBase):
+    """Standard output sent to a file or a pipe (or read by a program: experiments.py): each line as it last
+    stood on a terminal, written to ``stream`` once it ends. On Linux and macOS Keras redraws its progress bar
+    in place wherever its output goes (backspaces, carriage returns, colours): ``python mnist_learn.py >
+    run.txt`` would keep every redraw, lines of thousands of characters."""
 
     ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # a terminal's colours and boldface
 
@@ -86,7 +87,7 @@ def plain_lines() -> None:
     """From now on, where the process's own standard output goes to a file or a pipe, write each line as it
     ended up on a terminal (a run inside a program, which holds sys.stdout itself, is left as it is)."""
     if sys.stdout is sys.__stdout__ and not sys.stdout.isatty():
-        sys.stdout = _Lines(sys.stdout)
+        sys.stdout = Lines(sys.stdout)
 
 
 def go_quiet() -> None:
