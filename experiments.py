@@ -9,9 +9,9 @@ The table goes to experiments/results.md and results.csv, with one picture per e
 a --quick smoke test goes to experiments/quick/ instead, and says so in every row and title.
 """
 
-from mnist_helpers import lifecycle
+from mnist_helpers.plumbing import process
 
-lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/lifecycle.py)
+process.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/plumbing/process.py)
 
 
 import argparse
@@ -24,23 +24,17 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from mnist_helpers.cli import add_data_flag, add_quiet_flag, add_seed_flag, path_arg
+from mnist_helpers.flags import add_data_flag, add_quiet_flag, add_seed_flag, path_arg
 from mnist_helpers import runs
 from mnist_helpers.errors import UserError
-from mnist_helpers.files import Plan, said
-from mnist_helpers.lesson_output import RUNS_PICTURE, Lines
+from mnist_helpers.plumbing.files import Plan, said
+from mnist_helpers.lesson import RUNS_PICTURE
+from mnist_helpers.plumbing.process import Lines
 from mnist_helpers.runs import RUNS
 
 MARK = "mnist-learn experiments.py"  # in each picture's PNG: the only pictures a run may replace
-from mnist_helpers.mnist_data import load_data
-from mnist_helpers.results_table import (
-    CSV_NAME,
-    MARKDOWN_NAME,
-    make_row,
-    markdown_table,
-    read_rows,
-    update_rows,
-)
+from mnist_helpers.data import load_data
+from mnist_helpers.runs import CSV_NAME, MARKDOWN_NAME, make_row, markdown_table, read_rows, update_rows
 
 OUT = "experiments"  # where the table and pictures go (a --quick run: into OUT/quick)
 LECUN_EPOCHS = 60  # to convergence: by then the training set is learnt completely (train accuracy 1.0000)
@@ -166,38 +160,32 @@ def label(setting: str, quick: bool) -> str:
 
 
 def run_experiments(names: list, options, data, replaced: set = frozenset()) -> None:
-    from mnist_helpers import (
-        lesson_run,
-    )  # Keras loads here, once the flags, data and output folder are known to be good
+    from mnist_helpers import lesson  # Keras loads here, once the flags, data and output folder are known to be good
     from mnist_helpers.backend import describe
     from mnist_helpers.plotting import experiment_figure, save_figure
 
-    lesson_run.begin(__name__)  # Keras, quietly
+    lesson.begin(__name__)  # Keras, quietly
     print(describe())
-    from mnist_helpers import lesson_flags
-
-    defaults = lesson_run.constants()
-
     rows = []  # the table as last written
     done = {}  # a setting that several experiments share (the default run) is trained once
     started = time.perf_counter()
     for name in names:
-        settings = EXPERIMENTS[name][1]
+        choices = EXPERIMENTS[name][1]
         new_rows, outcomes = [], []
-        for i, (setting, flags) in enumerate(settings, 1):
-            args = lesson_args(flags, options)
-            key = repr(sorted(vars(lesson_flags.parser_for(defaults).parse_args(args)).items()))  # the same settings
+        for i, (setting, flags) in enumerate(choices, 1):
+            settings = lesson.settings(*lesson_args(flags, options))  # parsed once, as mnist_learn.py parses them
+            key = repr(sorted(vars(settings).items()))  # the same settings, trained once
             again = " (the same run as above)" if key in done else ""
-            print(f"{name} {i}/{len(settings)}: {label(setting, options.quick)}{again}", flush=True)
+            print(f"{name} {i}/{len(choices)}: {label(setting, options.quick)}{again}", flush=True)
             if key not in done:
-                done[key] = train(lesson_run, args, data, options.quiet)
+                done[key] = train(settings, data, options.quiet)
                 if not options.quiet:
                     print(f"  test accuracy {done[key].test_accuracy:.4f}, {done[key].seconds:.1f} s", flush=True)
             outcomes.append(done[key])
             new_rows.append(make_row(name, label(setting, options.quick), done[key], done[key]))
             # Save after every run: Ctrl-C keeps what is finished, this session's and the earlier rows not rerun yet.
             notes = [quick_note(data) if options.quick else LECUN_NOTE]
-            labels = [label(setting, options.quick) for setting, _ in settings]
+            labels = [label(setting, options.quick) for setting, _ in choices]
             rows = update_rows(options.out, name, new_rows, list(EXPERIMENTS), notes, pending=labels[i:])
         # The picture once the experiment is whole: a stopped rerun leaves the earlier, whole one.
         title = f"Experiment '{name}'" + (f" ({quick_note(data)})" if options.quick else "")
@@ -232,7 +220,7 @@ def lesson_args(flags: str, options) -> list:
 
 
 class EpochLines(io.TextIOBase):
-    """Standard output while a run trains, given each line as it ended up (lesson_output.Lines): of all the
+    """Standard output while a run trains, given each line as it ended up (process.Lines): of all the
     lesson prints, one line as each epoch ends (its validation accuracy, read from Keras' progress bar, and
     the seconds so far), so that a run of several minutes shows it is on its way."""
 
@@ -248,15 +236,17 @@ class EpochLines(io.TextIOBase):
         return len(line)
 
 
-def train(lesson_run, args: list, data, quiet: bool = False) -> SimpleNamespace:
+def train(settings, data, quiet: bool = False) -> SimpleNamespace:
     """One run of mnist_learn.py itself, in this process, on ``data``: its settings and figures."""
+    from mnist_helpers.lesson import result as figures, run_lesson
+
     started = time.perf_counter()
     with contextlib.redirect_stdout(Lines(EpochLines(None if quiet else sys.stdout))):
-        lesson = lesson_run.run_lesson(*args, data=data)
-    result = lesson_run.result(lesson)
+        run = run_lesson(settings, data=data)
+    result = figures(run)
     return SimpleNamespace(
-        epochs=lesson["EPOCHS"],
-        batch_size=lesson["BATCH_SIZE"],
+        epochs=run["EPOCHS"],
+        batch_size=run["BATCH_SIZE"],
         history=result.history,
         test_accuracy=result.test_accuracy,
         updates=result.updates,
@@ -304,4 +294,4 @@ def outputs_of_ours(folder: Path) -> set:
 
 
 if __name__ == "__main__":
-    lifecycle.run(main)
+    process.run(main)

@@ -15,9 +15,9 @@ training in the page, record it and export the recording instead of a model:
     python export_web.py --recording mine.npz      # writes web/weights.js and web/recording.js
 """
 
-from mnist_helpers import lifecycle
+from mnist_helpers.plumbing import process
 
-lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/lifecycle.py)
+process.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/plumbing/process.py)
 
 
 import argparse
@@ -29,14 +29,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_helpers.cli import add_data_flag, path_arg, silent
-from mnist_helpers.contributions import layer_kinds, network_weights
+from mnist_helpers.flags import add_data_flag, path_arg, silent, keras_file
+from mnist_helpers.model import layer_kinds, network_weights, load_digit_model
 from mnist_helpers.errors import UserError
-from mnist_helpers.files import Plan, said, write_outputs
-from mnist_helpers.mnist_data import load_data
-from mnist_helpers.model_file import keras_file, load_digit_model
-from mnist_helpers.recording import NAMES, SAMPLE_SIZE, final_weights  # the sample: MNIST's first 500 test digits
-from mnist_helpers.recording import load as load_recording
+from mnist_helpers.plumbing.files import Plan, said, write_outputs
+from mnist_helpers.data import load_data
+from mnist_helpers.recording import (
+    NAMES,
+    SAMPLE_SIZE,
+    final_weights,
+    load as load_recording,
+)  # the sample: MNIST's first 500 test digits
 
 MODEL = "mnist_model.keras"  # where mnist_learn.py --save-model puts it in the examples
 WEB = Path(__file__).resolve().parent / "web"
@@ -193,4 +196,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    lifecycle.run(main)
+    process.run(main)

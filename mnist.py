@@ -8,19 +8,18 @@ is a screen, the picture also opens in a window.
     python mnist.py --count 36 --index 7 --save digits.png
 """
 
-from mnist_helpers import lifecycle
+from mnist_helpers.plumbing import process
 
-lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/lifecycle.py)
+process.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/plumbing/process.py)
 
 
 import argparse
 from pathlib import Path
 
-from mnist_helpers.cli import add_data_flag, bounded_int, output_file
+from mnist_helpers.flags import add_data_flag, bounded_int, output_file
 from mnist_helpers.errors import UserError
-from mnist_helpers.files import Plan, said
-from mnist_helpers.mnist_data import load_data
-from mnist_helpers.shapes import shape_table
+from mnist_helpers.plumbing.files import Plan, said
+from mnist_helpers.data import load_data, shape_table
 
 COUNT = 25  # digits in the grid
 INDEX = 0  # the digit drawn large, pixel by pixel
@@ -80,4 +79,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    lifecycle.run(main)
+    process.run(main)

@@ -8,9 +8,9 @@ it, with no TensorFlow at all: pick a batch, forward pass, loss, backward pass, 
     python mnist_by_hand.py --epochs 2 --batch-size 10 --hidden-units 512
 """
 
-from mnist_helpers import lifecycle
+from mnist_helpers.plumbing import process
 
-lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/lifecycle.py)
+process.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/plumbing/process.py)
 
 
 import argparse
@@ -24,10 +24,9 @@ os.environ.setdefault("VECLIB_MAXIMUM_THREADS", "1")
 
 import numpy as np  # noqa: E402  (after the thread count it reads)
 
-from mnist_helpers.cli import add_quiet_flag, add_training_flags, printer
-from mnist_helpers.lesson_output import Result, plan, show_shapes, updates
-from mnist_helpers.mnist_data import load_data
-from mnist_helpers.shapes import network_line
+from mnist_helpers.flags import add_quiet_flag, add_training_flags, printer
+from mnist_helpers.model import Result, plan, updates, network_line
+from mnist_helpers.data import show_shapes, load_data
 
 EPOCHS = 5  # the same constants as mnist_learn.py
 BATCH_SIZE = 128
@@ -161,4 +160,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    lifecycle.run(main)
+    process.run(main)

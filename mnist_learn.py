@@ -12,8 +12,8 @@ The cells marked script-only are the command line's (mnist_helpers/); the others
 """
 
 # %% tags=["script-only"]
-# Before Keras loads: Ctrl-C and errors in one sentence, the backend, a quiet start-up (mnist_helpers/lesson_run.py).
-from mnist_helpers.lesson_run import begin
+# Before Keras loads: Ctrl-C and errors in one sentence, the backend, a quiet start-up (mnist_helpers/lesson.py, 1).
+from mnist_helpers.lesson import begin
 
 begin(__name__)
 
@@ -33,16 +33,16 @@ SEED = 1337  # the same seed gives the same figures again on the same machine
 
 # %% tags=["script-only"]
 # Each flag replaces the constant of its name (--epochs 2 sets EPOCHS = 2), nanoGPT's configurator pattern,
-# and every constant is checked, edited here or set by a flag. See mnist_helpers/lesson_flags.py.
-from mnist_helpers.lesson_flags import override
+# and every constant is checked, edited here or set by a flag (mnist_helpers/lesson.py, 2).
+from mnist_helpers.lesson import override
 
-outputs = override(globals())
+settings = override(globals())
 
 # %% tags=["script-only"]
-# Offline: mnist.load_data() reads --data or $MNIST_DATA, else Keras' cache or download, checked (mnist_helpers/mnist_data.py).
-from mnist_helpers.mnist_data import Loader
+# Offline: mnist.load_data() reads --data or $MNIST_DATA, else Keras' cache or download, checked (mnist_helpers/lesson.py, 3).
+from mnist_helpers.lesson import Loader
 
-mnist = Loader(outputs.data)  # noqa: F811  (in place of Keras' own mnist above)
+mnist = Loader(settings.data)  # noqa: F811  (in place of Keras' own mnist above)
 
 # %% tags=["load"]
 # 1. Load: uint8 images (samples, 28, 28) and their labels 0-9.
@@ -85,7 +85,7 @@ print(x_train.dtype, x_train.min(), x_train.max())  # float32 0.0 1.0: the shape
 
 # %% tags=["script-only"]
 # --raw-pixels: the pixels step 4 scaled, given back as loaded, as deleting its two lines does.
-x_train, x_test = outputs.pixels(x_train, x_test)
+x_train, x_test = settings.pixels(x_train, x_test)
 
 # %% tags=["validation"]
 # Validation data: the post validates on the test set; "split" keeps the test set unseen until the end.
@@ -108,10 +108,10 @@ model.summary()
 model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
 
 # %% tags=["script-only"]
-# Every array checked against the model before fit (a missing line said in one sentence), and the plan of the fit.
-from mnist_helpers.lesson_output import show_plan
+# Every array checked against the model before fit (a missing line said in one sentence), the plan, its clock (lesson.py, 4).
+from mnist_helpers.lesson import show_plan
 
-show_plan(globals())
+started = show_plan(globals())
 
 # %% tags=["fit"]
 # 7. Fit: EPOCHS passes over the training images in batches of BATCH_SIZE, validated after each.
@@ -123,7 +123,7 @@ test_loss, test_acc = model.evaluate(x_test, y_test)
 print("test accuracy:", test_acc)
 
 # %% tags=["script-only"]
-# After the lesson: what the figures mean, then what the flags ask for (--save-model; pictures in plots/).
-from mnist_helpers.lesson_output import save_outputs
+# After the lesson: what the figures mean, what the flags ask for (--save-model; plots/; runs.csv), then the end (lesson.py, 5).
+from mnist_helpers.lesson import save_outputs_and_exit
 
-save_outputs(outputs, globals())
+save_outputs_and_exit(settings, started, globals())

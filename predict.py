@@ -8,9 +8,9 @@ First train and save a model, then point this at one or more pictures of a singl
     python predict.py --mnist-index 0      # MNIST test digit 0, to see the model at work first
 """
 
-from mnist_helpers import lifecycle
+from mnist_helpers.plumbing import process
 
-lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/lifecycle.py)
+process.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/plumbing/process.py)
 
 
 import argparse
@@ -22,14 +22,19 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_helpers.cli import add_data_flag, bounded_int, path_arg, silent
-from mnist_helpers.lifecycle import report
-from mnist_helpers.contributions import network_weights, pixel_contributions
+from mnist_helpers.flags import add_data_flag, bounded_int, path_arg, silent, keras_file
+from mnist_helpers.plumbing.process import report
+from mnist_helpers.model import (
+    network_weights,
+    pixel_contributions,
+    check_model_file,
+    check_probabilities,
+    load_digit_model,
+)
 from mnist_helpers.digit_image import open_image, preview, to_mnist_digit
 from mnist_helpers.errors import UserError
-from mnist_helpers.files import Plan, ensure_writable_folder, said
-from mnist_helpers.mnist_data import load_data
-from mnist_helpers.model_file import check_model_file, check_probabilities, keras_file, load_digit_model
+from mnist_helpers.plumbing.files import Plan, ensure_writable_folder, said
+from mnist_helpers.data import load_data
 
 MODEL = "mnist_model.keras"  # where mnist_learn.py --save-model puts it in the examples
 TOP = 3  # how many guesses to print per image, best first
@@ -188,4 +193,4 @@ def show(reading: Reading, scores, why, path: Path, plan: Plan) -> bool:
 
 
 if __name__ == "__main__":
-    lifecycle.run(main)
+    process.run(main)

@@ -10,9 +10,9 @@ the recording is of the run you just watched.
     python export_web.py --recording mine.npz          # the drawing page replays it
 """
 
-from mnist_helpers import lifecycle
+from mnist_helpers.plumbing import process
 
-lifecycle.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/lifecycle.py)
+process.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/plumbing/process.py)
 
 
 import argparse
@@ -21,11 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_helpers.contributions import weights_of
-from mnist_helpers.cli import path_arg
-from mnist_helpers.files import said, write_output
-from mnist_helpers.lesson_flags import check_outputs, parser_for
-from mnist_helpers.lesson_run import constants, run_lesson
+from mnist_helpers.model import weights_of
+from mnist_helpers.flags import path_arg
+from mnist_helpers.plumbing.files import said, write_output
+from mnist_helpers.lesson import check_outputs, parser_for, constants, run_lesson
 from mnist_helpers.recording import animation, final_weights, record_fit, save
 
 OUT = "recording.npz"  # the recording: the weights at each moment, and the accuracy then
@@ -44,21 +43,20 @@ def own_flags(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def parse_args(argv=None):
-    """record.py's own flags, and the rest for the lesson: all checked at once, --help listing both."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """record.py's own flags and the lesson's, parsed once (a wrong flag of either kind is said as record.py's,
+    --help lists both): the settings the lesson runs with, and ours."""
     everything = own_flags(parser_for(constants()))  # the lesson's flags, read off its constants, and ours
     everything.prog, everything.description = "record.py", __doc__
-    flags = everything.parse_args(argv)  # a wrong flag of either kind is said here, as record.py's
-    return flags, own_flags(argparse.ArgumentParser(add_help=False)).parse_known_args(argv)[1]
+    return everything.parse_args(sys.argv[1:] if argv is None else argv)
 
 
 def main(argv=None):
-    args, lesson_flags = parse_args(argv)
+    args = parse_args(argv)
     plan = check_outputs(args)  # the lesson's outputs (--save-model, its pictures), then ours: no two the same
     plan.writes(args.out, "--out", "the recording")
     if not args.no_gif:
         plan.writes(args.gif, "--gif", "the animation")
-    lesson = run_lesson(*lesson_flags)  # the lesson as `python mnist_learn.py FLAGS` runs it, pictures and all
+    lesson = run_lesson(args)  # the lesson as `python mnist_learn.py FLAGS` runs it, pictures and all
     print(f"\nRecording: the same fit again from seed {lesson['SEED']}, keeping the weights as it goes ...", flush=True)
     recording = record_fit(lesson)
     same = all(np.array_equal(a, b) for a, b in zip(final_weights(recording), weights_of(lesson["model"])))
@@ -78,4 +76,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    lifecycle.run(main)
+    process.run(main)

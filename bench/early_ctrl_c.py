@@ -4,7 +4,7 @@
 
 Starts `python mnist.py` again and again and sends SIGINT 2, 5, 8 ... 59 ms after each start. Before
 Python installs its own handler the process simply dies of the signal; after the script's first line
-(`lifecycle.start`) it says "Interrupted." and exits 130; in between (Python's start-up, site's .pth
+(`process.start`) it says "Interrupted." and exits 130; in between (Python's start-up, site's .pth
 files, compiling the script, the first import) Python prints its KeyboardInterrupt traceback.
 """
 

@@ -419,8 +419,8 @@ def main():
     )
     args = parser.parse_args()
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-    from mnist_helpers.cli import silent
-    from mnist_helpers.mnist_data import load_data
+    from mnist_helpers.flags import silent
+    from mnist_helpers.data import load_data
 
     (x_train, _), (x_test, y_test) = load_data(log=silent)
     if args.measure:
@@ -429,9 +429,9 @@ def main():
             f"MNIST's stroke widths at {FINE * DIGIT_BOX} pixels: 10th percentile {low:.1f}, median {middle:.1f}, 90th {high:.1f}"
         )
         return
-    from mnist_helpers.lesson_run import result, run_lesson
+    from mnist_helpers.lesson import result, run_lesson, settings
 
-    model = result(run_lesson("--quiet", "--no-plots", data=((x_train, _), (x_test, y_test)))).model
+    model = result(run_lesson(settings("--quiet", "--no-plots"), data=((x_train, _), (x_test, y_test)))).model
     if args.small_photos:
         rows = small_photos(model, x_test, y_test, args.small_photos)
     elif args.shadows:

@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw, PngImagePlugin
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from mnist_helpers.idx import idx_header, write_idx  # noqa: E402
+from mnist_helpers.data import idx_header, write_idx  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
 from damaged import npz_with  # noqa: E402  (tests/damaged.py)
@@ -47,7 +47,7 @@ SCRIPTS = ("mnist.py", "mnist_learn.py", "mnist_by_hand.py", "predict.py", "expo
 def small_mnist(source: Path) -> dict:
     """600 training and 200 test digits of the real MNIST."""
     sys.path.insert(0, str(ROOT))
-    from mnist_helpers.mnist_data import load_data
+    from mnist_helpers.data import load_data
 
     (x_train, y_train), (x_test, y_test) = load_data(source, log=lambda *lines: None)
     return {"x_train": x_train[:600], "y_train": y_train[:600], "x_test": x_test[:200], "y_test": y_test[:200]}

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402, F401
 import numpy as np  # noqa: E402, F401
 from keras.datasets import mnist  # noqa: E402, F401
 
-from mnist_helpers.cli import silent  # noqa: E402
-from mnist_helpers.mnist_data import load_data  # noqa: E402
+from mnist_helpers.flags import silent  # noqa: E402
+from mnist_helpers.data import load_data  # noqa: E402
 
 (train_images, train_labels), (test_images, test_labels) = load_data(log=silent)

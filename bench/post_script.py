@@ -16,8 +16,8 @@ from keras.layers import Dense  # noqa: E402
 from keras.models import Sequential  # noqa: E402
 from keras.utils import to_categorical  # noqa: E402
 
-from mnist_helpers.cli import silent  # noqa: E402
-from mnist_helpers.mnist_data import load_data  # noqa: E402
+from mnist_helpers.flags import silent  # noqa: E402
+from mnist_helpers.data import load_data  # noqa: E402
 
 (x_train, y_train), (x_test, y_test) = load_data(log=silent)
 

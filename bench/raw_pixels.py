@@ -15,9 +15,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from mnist_helpers.cli import silent  # noqa: E402
-from mnist_helpers.mnist_data import load_data  # noqa: E402
-from mnist_helpers.lesson_run import begin, result, run_lesson  # noqa: E402
+from mnist_helpers.flags import silent  # noqa: E402
+from mnist_helpers.data import load_data  # noqa: E402
+from mnist_helpers.lesson import begin, result, run_lesson, settings  # noqa: E402
 
 begin(__name__)
 import keras  # noqa: E402
@@ -56,7 +56,7 @@ def main():
         keras.Model.compile = compile_with
         flags = ["--raw-pixels", "--epochs", options.epochs, "--batch-size", options.batch_size, "--quiet"]
         flags += ["--seed", seed, "--no-plots"]
-        run = result(run_lesson(*flags, data=data))
+        run = result(run_lesson(settings(*flags), data=data))
         history = run.history
         per_epoch = ", ".join(f"{accuracy:.4f}" for accuracy in history["accuracy"])
         print(

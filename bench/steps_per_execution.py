@@ -21,7 +21,7 @@ def mark(label): marks.append((label, time.perf_counter() - T0))
 sys.path.insert(0, sys.argv[2])
 import keras; mark("import keras")
 from keras.layers import Dense
-from mnist_helpers.mnist_data import load_data
+from mnist_helpers.data import load_data
 (x, y), (xt, yt) = load_data(log=lambda *lines: None); mark("load")
 keras.utils.set_random_seed(1337)
 x = x.reshape(len(x), 784).astype("float32") / 255; xt = xt.reshape(len(xt), 784).astype("float32") / 255

@@ -21,8 +21,8 @@ import tensorflow as tf  # noqa: E402
 
 from mnist_by_hand import BATCH_SIZE, EPOCHS, EPSILON, HIDDEN_UNITS, LEARNING_RATE, RHO, initial_weights  # noqa: E402
 
-from mnist_helpers.cli import silent  # noqa: E402
-from mnist_helpers.mnist_data import load_data  # noqa: E402
+from mnist_helpers.flags import silent  # noqa: E402
+from mnist_helpers.data import load_data  # noqa: E402
 
 
 def main():

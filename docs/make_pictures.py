@@ -89,8 +89,8 @@ def predict(scratch: Path) -> None:
     import numpy as np
     from pictures import scan
 
-    from mnist_helpers.cli import silent
-    from mnist_helpers.mnist_data import load_data
+    from mnist_helpers.flags import silent
+    from mnist_helpers.data import load_data
 
     model = scratch / "mnist_model.keras"
     if not model.exists():

@@ -39,6 +39,7 @@ that they agree within 0.01.
 """
 
 import math
+import os
 import warnings
 from pathlib import Path
 
@@ -46,7 +47,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import UserError
-from .files import not_a_file
+from .plumbing.files import NotAFile, cannot_read, open_regular
 
 DIGIT_BOX = 20  # MNIST scales each digit so its longest side fits 20 pixels ...
 FRAME = 28  # ... and centres it in a 28×28 frame
@@ -77,19 +78,22 @@ def open_image(path) -> Image.Image:
     """
     path = Path(path)
     try:
-        kind = not_a_file(path.stat().st_mode)  # a FIFO could wait forever, a device never ends
-        if kind:
-            raise UserError(f"{path} is {kind}, not an image; give the path of a PNG or JPEG file.")
-        if path.stat().st_size == 0:
-            raise UserError(f"{path} is empty (0 bytes); give a PNG or JPEG photo of a digit.")
-        with warnings.catch_warnings():
+        file = open_regular(path)  # a FIFO could wait forever, a device never ends
+    except NotAFile as kind:
+        raise UserError(f"{path} is {kind}, not an image; give the path of a PNG or JPEG file.")
+    except FileNotFoundError:
+        raise UserError(f"{path} does not exist; check the file name.")
+    except OSError as error:
+        raise cannot_read(path, error)
+    try:
+        with file, warnings.catch_warnings():
+            if os.fstat(file.fileno()).st_size == 0:
+                raise UserError(f"{path} is empty (0 bytes); give a PNG or JPEG photo of a digit.")
             warnings.simplefilter("error", Image.DecompressionBombWarning)  # refuse, don't just warn
-            with Image.open(path) as image:
+            with Image.open(file) as image:
                 image.seek(0)  # a GIF's or TIFF's first frame
                 image.load()
                 return ImageOps.exif_transpose(image)
-    except FileNotFoundError:
-        raise UserError(f"{path} does not exist; check the file name.")
     except UnidentifiedImageError:
         raise UserError(f"{path} is not an image Pillow can read; give a PNG, JPEG, BMP or GIF file.")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

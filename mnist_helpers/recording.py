@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .archive import read_npz
-from .cli import MOST_HIDDEN_UNITS
-from .contributions import weights_of
 from .errors import UserError
-from .files import write_output
+from .flags import MOST_HIDDEN_UNITS
+from .model import weights_of
+from .plumbing.files import read_npz, write_output
 
 EARLY = (0, 1, 2, 5, 10, 20, 50, 100, 200)  # the first updates kept: the most changes in the fewest steps
 MOST_HALVES = 30  # half epochs kept at most: with EARLY, no recording has more than 39 moments

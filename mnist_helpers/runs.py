@@ -15,8 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import UserError
-from .files import exclusive, not_a_file, write_output
-from .lifecycle import stops_held
+from .plumbing.files import BINARY, NONBLOCK, NotAFile, append_whole, cannot_read, exclusive, read_bounded, write_output
 
 RUNS = "runs.csv"  # in the folder the lesson runs in
 SETTINGS = ("EPOCHS", "BATCH_SIZE", "HIDDEN_UNITS", "VALIDATION", "SCALE_PIXELS", "SEED", "backend", "keras")
@@ -24,9 +23,9 @@ COLUMNS = ("when", *SETTINGS, "updates", "seconds", "test loss", "test accuracy"
 # What makes a file a table of runs: a log written by an earlier or a later version has these, and may lack
 # the other columns (they read as empty) or have more (kept, and given an empty cell in the rows added).
 REQUIRED = ("when", "EPOCHS", "BATCH_SIZE", "HIDDEN_UNITS", "test accuracy")
+ROW, ROW_FIX = "this run's row", "pass --runs another file or --no-runs"
 SHOWN = 5  # runs the comparison lists: this one and the four before it
 MOST_BYTES = 64 * 2**20  # a table of runs larger than this is not one (a row is about 150 bytes)
-BINARY = getattr(os, "O_BINARY", 0)  # Windows: bytes as they are, no line endings translated
 FIGURES = ("seconds", "test accuracy", "val accuracy per epoch")  # numbers (the last, one per epoch) read back
 
 
@@ -61,11 +60,15 @@ def read_runs(path) -> list[dict]:
 def _read_table(path) -> tuple[tuple, list[dict]]:
     """(the header, as the file names its columns, or () for no file or an empty one; the rows)."""
     try:
-        text = _read_bounded(Path(path)).decode("utf-8-sig")  # -sig: a spreadsheet's byte-order mark
+        text = read_bounded(Path(path), MOST_BYTES).decode("utf-8-sig")  # -sig: a spreadsheet's byte-order mark
     except FileNotFoundError:
         return (), []
+    except NotAFile as kind:
+        raise Unreadable(f"it is {kind}, not a file")
     except UnicodeDecodeError:
         raise Unreadable("it is not text (damaged bytes)")
+    except ValueError as error:  # read_bounded's: more than MOST_BYTES
+        raise Unreadable(f"{error}, more than any table of runs")
     except OSError as error:
         raise Unreadable(f"it cannot be read ({error.strerror or error})")
     try:
@@ -95,20 +98,6 @@ def _read_table(path) -> tuple[tuple, list[dict]]:
     return tuple(header), rows
 
 
-def _read_bounded(path: Path) -> bytes:
-    """The bytes of ``path``, read only when it is a regular file at the moment it is opened (a FIFO put in
-    its place would wait forever, a link to /dev/zero never end), and only up to MOST_BYTES."""
-    descriptor = os.open(path, os.O_RDONLY | BINARY | getattr(os, "O_NONBLOCK", 0))  # a FIFO opens at once
-    with os.fdopen(descriptor, "rb") as file:
-        kind = not_a_file(os.fstat(file.fileno()).st_mode)
-        if kind:
-            raise Unreadable(f"it is {kind}, not a file")
-        data = file.read(MOST_BYTES + 1)
-    if len(data) > MOST_BYTES:
-        raise Unreadable(f"it is larger than {MOST_BYTES // 2**20} MB, more than any table of runs")
-    return data
-
-
 def check_appendable(path) -> None:
     """Before the run trains: the folder of ``path`` can be locked (as append_run locks it) and the file, when
     there is one, opened to read and to append; else the one sentence that says so."""
@@ -117,7 +106,7 @@ def check_appendable(path) -> None:
         if os.name != "nt":  # files.exclusive locks the folder itself (on Windows, a file in it)
             os.close(os.open(path.parent, os.O_RDONLY))
         if path.exists():
-            os.close(os.open(path, os.O_RDWR | os.O_APPEND | BINARY | getattr(os, "O_NONBLOCK", 0)))
+            os.close(os.open(path, os.O_RDWR | os.O_APPEND | BINARY | NONBLOCK))
     except OSError as error:
         raise UserError(
             f"Cannot add this run's row to {path} ({error.strerror or error}); change its permissions, "
@@ -142,33 +131,8 @@ def append_run(path, row: dict) -> list[dict]:
                 ),
             )
         else:  # an empty file gets its header here too: the same file, its mode and its links kept
-            _append_whole(path, line if header else _csv_line(dict(zip(COLUMNS, COLUMNS)), COLUMNS) + line)
+            append_whole(path, line if header else _csv_line(dict(zip(COLUMNS, COLUMNS)), COLUMNS) + line, ROW, ROW_FIX)
     return [*rows, row]
-
-
-def _append_whole(path: Path, text: str) -> None:
-    """``text`` added at the end of ``path`` in one write, on a line of its own, whole or not at all: a write
-    that fails (a full disk) cuts the file back to its length before, and is said, naming the file."""
-    with stops_held():
-        descriptor = os.open(path, os.O_RDWR | os.O_APPEND | BINARY)
-        try:
-            size = os.fstat(descriptor).st_size
-            if size:
-                os.lseek(descriptor, size - 1, os.SEEK_SET)
-                if os.read(descriptor, 1) not in (b"\n", b"\r"):  # a spreadsheet leaves its last row unended
-                    text = "\r\n" + text
-            data, written = text.encode("utf-8"), 0
-            try:
-                while written < len(data):
-                    written += os.write(descriptor, data[written:])
-            except OSError as error:
-                os.ftruncate(descriptor, size)
-                raise UserError(
-                    f"Could not add this run's row to {path} ({error.strerror or error}); it is as it was: "
-                    "make room on its disk, or pass --runs another file or --no-runs."
-                )
-        finally:
-            os.close(descriptor)
 
 
 def _csv_line(row: dict, columns) -> str:
@@ -260,3 +224,122 @@ def comparison(rows: list[dict], path) -> list[str]:
         f"Your runs (the last {mine + 1 - first} of {len(rows)} in {path}; python experiments.py --mine shows all):",
         *listing(rows, range(first, mine + 1), mine),
     ]
+
+
+# The experiments' results: one row per run, kept as a CSV and a Markdown table side by side. Both files are
+# rewritten whole after every run, so an interrupted session keeps every row it finished; running an
+# experiment again replaces its rows and keeps the others; under the folder's lock, two sessions writing to
+# one folder keep each other's rows.
+
+TABLE_COLUMNS = (
+    "experiment",
+    "setting",
+    "epochs",
+    "batch",
+    "updates",
+    "train acc",
+    "val acc",
+    "test acc",
+    "test error %",
+    "seconds",
+)
+CSV_NAME, MARKDOWN_NAME = "results.csv", "results.md"
+
+
+def make_row(experiment: str, setting: str, args, result) -> dict:
+    """A table row: the lesson's flags (``args``) and what the run gave (history, test accuracy, updates, seconds)."""
+    history = result.history
+    return {
+        "experiment": experiment,
+        "setting": setting,
+        "epochs": str(args.epochs),
+        "batch": str(args.batch_size),
+        "updates": f"{result.updates:,}",
+        "train acc": f"{history['accuracy'][-1]:.4f}",  # the running figure over the last epoch, as Keras prints it
+        "val acc": f"{history['val_accuracy'][-1]:.4f}",
+        "test acc": f"{result.test_accuracy:.4f}",
+        "test error %": f"{100 * (1 - result.test_accuracy):.2f}",
+        "seconds": f"{result.seconds:.1f}",
+    }
+
+
+def read_rows(folder) -> list[dict]:
+    """The rows saved in ``folder``/results.csv, or none when there is no such file yet."""
+    path = Path(folder) / CSV_NAME
+    try:
+        text = read_bounded(path, MOST_BYTES).decode("utf-8-sig")  # -sig: a spreadsheet's byte-order mark
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows = [row for row in reader if tuple(row.values()) != TABLE_COLUMNS]  # a header pasted in again
+        if tuple(reader.fieldnames or ()) != TABLE_COLUMNS or any(None in row or None in row.values() for row in rows):
+            raise ValueError("other columns")
+    except FileNotFoundError:
+        return []
+    except NotAFile as kind:
+        raise UserError(f"{path} is {kind}, not a results table; move it away or choose --out DIR.")
+    except OSError as error:
+        raise cannot_read(path, error, "check its permissions or choose --out DIR")
+    except (UnicodeDecodeError, ValueError, csv.Error):
+        raise UserError(f"{path} is not a results table written by experiments.py; move it away or choose --out DIR.")
+    return rows
+
+
+def update_rows(folder, experiment: str, new_rows: list[dict], order: list[str], notes=(), pending=()) -> list:
+    """Replace ``experiment``'s rows in the folder's table by ``new_rows`` and write it again, keeping the
+    rows another session wrote meanwhile, and the rows of settings still ``pending`` in this session;
+    the table as written."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    with exclusive(folder):
+        rows = replace_experiment(read_rows(folder), experiment, new_rows, order, pending)
+        write_rows(folder, rows, notes)
+    return rows
+
+
+def write_rows(folder, rows: list[dict], notes: list[str] = ()) -> None:
+    """Write ``rows`` as results.csv and results.md (the table, then ``notes`` below it)."""
+    folder = Path(folder)
+
+    def write_csv(temporary):
+        with open(temporary, "w", newline="", encoding="utf-8") as file:
+            writer = csv.DictWriter(file, fieldnames=TABLE_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    write_output(folder / CSV_NAME, write_csv)
+    table = markdown_table(rows) + "".join(f"\n{note}\n" for note in notes)
+    write_output(folder / MARKDOWN_NAME, lambda temporary: temporary.write_text(table, encoding="utf-8"))
+
+
+def markdown_table(rows: list[dict], columns=TABLE_COLUMNS) -> str:
+    """The rows as a Markdown table, numbers right-aligned, columns padded so it also reads as plain text."""
+    text = [list(columns)] + [[cell(row[column]) for column in columns] for row in rows]
+    widths = [max(len(line[i]) for line in text) for i in range(len(columns))]
+    numeric = [all(_is_number(line[i]) for line in text[1:]) for i in range(len(columns))]
+
+    def line(cells):
+        padded = [cell.rjust(w) if right else cell.ljust(w) for cell, w, right in zip(cells, widths, numeric)]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "| " + " | ".join("-" * (w - 1) + ":" if right else "-" * w for w, right in zip(widths, numeric)) + " |"
+    return "\n".join([line(text[0]), rule, *(line(cells) for cells in text[1:])]) + "\n"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def cell(text: str) -> str:
+    """A table cell as Markdown shows it on one line: ``|`` escaped, line breaks as spaces."""
+    return " ".join(text.replace("|", "\\|").split())
+
+
+def replace_experiment(rows: list[dict], experiment: str, new_rows: list[dict], order: list[str], pending=()) -> list:
+    """``rows`` with ``experiment``'s rows replaced by ``new_rows``, but those of settings still ``pending``
+    (a rerun stopped half way keeps them), experiments kept in ``order``."""
+    waiting = [row for row in rows if row["experiment"] == experiment and row["setting"] in pending]
+    kept = [row for row in rows if row["experiment"] != experiment] + new_rows + waiting
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(kept, key=lambda row: rank.get(row["experiment"], len(rank)))  # stable: settings keep their order

@@ -34,7 +34,7 @@ NOTEBOOK = ROOT / "mnist_learn.ipynb"
 SCRIPT_ONLY = "script-only"
 # Where the notebook's cells take their code from: the modules the script finds MNIST, draws and records with.
 NOTEBOOK_MODULES = [
-    ROOT / "mnist_helpers" / name for name in ("mnist_data.py", "plotting.py", "recording.py", "contributions.py")
+    ROOT / "mnist_helpers" / name for name in ("data.py", "plotting.py", "recording.py", "model.py")
 ]
 
 

@@ -34,8 +34,8 @@ import numpy as np  # noqa: E402  (after the thread count it reads)
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from mnist_helpers import keras_setup
-from mnist_helpers.idx import write_idx
+from mnist_helpers import backend
+from mnist_helpers.data import write_idx
 
 
 def pytest_configure(config):
@@ -43,7 +43,7 @@ def pytest_configure(config):
     process that runs tests. The -n 2 controller only hands tests out; TensorFlow's import there kept the
     workers waiting 3 s (bench/README.md, "The suite")."""
     if os.environ.get("PYTEST_XDIST_WORKER") or not config.getoption("numprocesses", None):
-        keras_setup.import_keras_quietly()
+        backend.import_keras_quietly()
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,16 +116,16 @@ def as_data(arrays: dict):
 
 def train_here(*flags, data):
     """The lesson in this process: mnist_learn.py itself, run with these flags (and --no-plots) on this data."""
-    from mnist_helpers.lesson_run import result, run_lesson
+    from mnist_helpers.lesson import result, run_lesson, settings
 
-    return result(run_lesson(*flags, "--no-plots", data=data))
+    return result(run_lesson(settings(*flags, "--no-plots"), data=data))
 
 
 @pytest.fixture(scope="session")
 def synthetic_run(digits, tmp_path_factory):
     """The lesson trained on the synthetic digits in this process, its model saved as mnist_learn.py
     --save-model does: (the Result, the model's path)."""
-    from mnist_helpers.model_file import save_model
+    from mnist_helpers.model import save_model
 
     result = train_here(*SMALL_RUN, "--quiet", data=as_data(digits))
     path = tmp_path_factory.mktemp("model") / "synthetic.keras"
@@ -170,8 +170,8 @@ def mnist():
     """The real MNIST from $MNIST_DATA, read once, as load_data returns it."""
     if not MNIST_DATA:
         pytest.skip("MNIST_DATA is not set: point it at a folder with the real MNIST files")
-    from mnist_helpers.cli import silent
-    from mnist_helpers.mnist_data import load_data
+    from mnist_helpers.flags import silent
+    from mnist_helpers.data import load_data
 
     return load_data(MNIST_DATA, log=silent)
 

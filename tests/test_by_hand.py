@@ -9,8 +9,7 @@ import pytest
 from conftest import MNIST_DATA, ROOT, as_data, clean_env, needs_mnist, on_the_default_run, run_script
 
 import mnist_by_hand
-from mnist_helpers import lesson_flags
-from mnist_helpers.lesson_run import run_lesson
+from mnist_helpers.lesson import parser_for, run_lesson, settings
 
 
 @pytest.fixture(scope="module")
@@ -88,14 +87,14 @@ def test_it_learns_and_prints_the_lessons_lines(digits, capsys):
 
 
 def test_same_constants_and_flags_as_the_lesson(digits):
-    lesson = run_lesson("--quiet", "--no-plots", data=as_data(digits))  # mnist_learn.py's own constants
+    lesson = run_lesson(settings("--quiet", "--no-plots"), data=as_data(digits))  # mnist_learn.py's own constants
     assert (
         lesson["EPOCHS"],
         lesson["BATCH_SIZE"],
         lesson["HIDDEN_UNITS"],
     ) == (mnist_by_hand.EPOCHS, mnist_by_hand.BATCH_SIZE, mnist_by_hand.HIDDEN_UNITS)
     flags = ["--epochs", "3", "--batch-size", "64", "--hidden-units", "16", "--seed", "9", "--data", "d"]
-    ours, theirs = vars(mnist_by_hand.parse_args(flags)), vars(lesson_flags.parser_for(lesson).parse_args(flags))
+    ours, theirs = vars(mnist_by_hand.parse_args(flags)), vars(parser_for(lesson).parse_args(flags))
     assert {key: ours[key] for key in ("epochs", "batch_size", "hidden_units", "seed", "data")} == {
         key: theirs[key] for key in ("epochs", "batch_size", "hidden_units", "seed", "data")
     }

@@ -3,7 +3,7 @@
 import numpy as np
 from conftest import page_weights, ROOT
 
-from mnist_helpers.contributions import layer_kinds, network_weights, pixel_contributions
+from mnist_helpers.model import layer_kinds, network_weights, pixel_contributions
 
 
 def test_the_contributions_of_every_digit_give_keras_probabilities(synthetic_run, digits):

@@ -19,8 +19,8 @@ from conftest import ROOT, TRAIN_COUNT, clean_env, train_here
 import experiments
 from experiments import EXPERIMENTS
 from mnist_helpers.errors import UserError
-from mnist_helpers.keras_setup import native_stderr
-from mnist_helpers.results_table import COLUMNS
+from mnist_helpers.backend import native_stderr
+from mnist_helpers.runs import TABLE_COLUMNS as COLUMNS
 
 
 pytestmark = pytest.mark.xdist_group("experiments")  # one quick run for the module's tests
@@ -267,7 +267,7 @@ def test_a_rerun_stopped_half_way_keeps_the_earlier_rows_and_picture(quick, idx_
 def test_a_table_from_a_spreadsheet_or_with_odd_cells_is_read_and_written_right(tmp_path):
     """Issue 33, item 12: a UTF-8 byte-order mark (a spreadsheet's save) is read, a header pasted in again is
     not a row, and a | or a line break in a cell keeps the Markdown table's columns."""
-    from mnist_helpers.results_table import markdown_table, read_rows, write_rows
+    from mnist_helpers.runs import markdown_table, read_rows, write_rows
 
     row = dict.fromkeys(COLUMNS, "1")
     row.update(experiment="mine", setting="a | b\nc")
@@ -283,7 +283,7 @@ def test_a_table_from_a_spreadsheet_or_with_odd_cells_is_read_and_written_right(
 def test_the_raw_pixel_range_a_run_states_holds_every_raw_figure_the_docs_give():
     """Issue 32: a raw run said "expect about 80%" and gave 0.9148; the docs' table said 0.7933 and 0.9001
     while their text quoted 0.8507 and 0.9148. Now one range, said by the run and the docs, holds them all."""
-    from mnist_helpers.lesson_output import RAW_PIXELS_HIGHEST, RAW_PIXELS_LOWEST, RAW_PIXELS_NOTE
+    from mnist_helpers.model import RAW_PIXELS_HIGHEST, RAW_PIXELS_LOWEST, RAW_PIXELS_NOTE
 
     page = (ROOT / "docs" / "experiments.md").read_text()
     table = [float(line.split("|")[8]) for line in page.splitlines() if re.match(r"\| normalize +\| raw", line)]

@@ -19,16 +19,16 @@ import time
 import pytest
 from conftest import ROOT, assert_clean_failure, clean_env, run_script
 
-from mnist_helpers import lifecycle
+from mnist_helpers.plumbing import process
 from mnist_helpers.errors import UserError
-from mnist_helpers.files import check_output, ensure_writable_folder, write_output
+from mnist_helpers.plumbing.files import check_output, ensure_writable_folder, write_output
 
 WRITER = """
-from mnist_helpers.lifecycle import run, start
+from mnist_helpers.plumbing.process import run, start
 start(__name__)
 import sys
 from pathlib import Path
-from mnist_helpers.files import write_output
+from mnist_helpers.plumbing.files import write_output
 
 def main(argv):
     folder, data = Path(argv[0]), b"x" * 200_000
@@ -211,30 +211,24 @@ def test_folders_and_files_without_permission_are_said_in_one_sentence(tmp_path,
 
 
 def test_a_full_disk_after_training_loses_no_file_and_leaves_nothing(tiny_disk, digits, tmp_path, monkeypatch):
-    """--save-model onto a full disk: the error that lifecycle.run turns into one sentence naming the
+    """--save-model onto a full disk: the error that process.run turns into one sentence naming the
     model's path (issue 32: it said "standard output or a file"), the disk as it was, and nothing of
     Keras' own saving left in the temporary folder (issue 32: a tmpXXXX/assets folder stayed)."""
     import tempfile
 
     from conftest import SMALL_RUN, as_data
 
-    from mnist_helpers.lesson_run import run_lesson
+    from mnist_helpers.lesson import run_lesson, settings
 
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # TMPDIR, as Python has read it
 
     with pytest.raises(OSError) as raised:
         run_lesson(
-            *SMALL_RUN,
-            "--hidden-units",
-            64,
-            "--quiet",
-            "--no-plots",
-            "--save-model",
-            tiny_disk / "m.keras",
+            settings(*SMALL_RUN, "--hidden-units", 64, "--quiet", "--no-plots", "--save-model", tiny_disk / "m.keras"),
             data=as_data(digits),
         )
-    said = str(lifecycle.as_user_error(raised.value))
+    said = str(process.as_user_error(raised.value))
     assert (
         raised.value.errno == errno.ENOSPC
         and said.startswith(f"{tiny_disk / 'm.keras'}:")
@@ -287,7 +281,7 @@ def test_closed_stderr_full_stdout_and_names_that_are_not_utf8(idx_folder, tmp_p
 
 
 def test_every_os_error_and_memory_error_is_one_sentence(capsys):
-    """The boundary in lifecycle.run, in this process: the path, what the system said, what to do."""
+    """The boundary in process.run, in this process: the path, what the system said, what to do."""
     for error, says in [
         (
             OSError(errno.ENOSPC, "No space left on device", "out/loss.png"),
@@ -305,7 +299,7 @@ def test_every_os_error_and_memory_error_is_one_sentence(capsys):
             raise error
 
         with pytest.raises(SystemExit) as exited:
-            lifecycle.run(main)
+            process.run(main)
         assert exited.value.code == 1
         stderr = capsys.readouterr().err
         assert stderr.count("\n") == 1 and stderr.startswith("error: ") and says in stderr, stderr
@@ -314,7 +308,7 @@ def test_every_os_error_and_memory_error_is_one_sentence(capsys):
         raise KeyError("a bug keeps its traceback")
 
     with pytest.raises(KeyError):
-        lifecycle.run(bug)
+        process.run(bug)
 
 
 def test_a_file_already_there_is_replaced_and_the_run_says_so(idx_folder, tmp_path):
@@ -327,7 +321,7 @@ def test_a_file_already_there_is_replaced_and_the_run_says_so(idx_folder, tmp_pa
 
 TABLE_WRITER = """
 import sys
-from mnist_helpers.results_table import COLUMNS, update_rows
+from mnist_helpers.runs import TABLE_COLUMNS as COLUMNS, update_rows
 folder, experiment = sys.argv[1], sys.argv[2]
 for i in range(40):
     rows = [dict({column: "1" for column in COLUMNS}, experiment=experiment, setting=str(j)) for j in range(i + 1)]
@@ -342,7 +336,7 @@ def test_two_sessions_writing_one_table_keep_each_others_rows(tmp_path):
         for name in ("one", "two")
     ]
     assert [writer.wait(timeout=60) for writer in writers] == [0, 0]
-    from mnist_helpers.results_table import read_rows
+    from mnist_helpers.runs import read_rows
 
     rows = read_rows(tmp_path)
     assert [row["experiment"] for row in rows] == ["one"] * 40 + ["two"] * 40
@@ -363,7 +357,7 @@ def test_a_runs_outputs_are_never_its_inputs_nor_each_other(tmp_path, monkeypatc
     import export_web
     import record
 
-    from mnist_helpers.files import Plan
+    from mnist_helpers.plumbing.files import Plan
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data.npz").write_bytes(b"data")
@@ -397,13 +391,12 @@ def test_a_tilde_after_an_equals_sign_is_the_home_folder_for_every_path_flag(tmp
     import predict
     import record
 
-    from mnist_helpers.lesson_flags import parser_for
-    from mnist_helpers.lesson_run import constants
+    from mnist_helpers.lesson import parser_for, constants
 
     monkeypatch.setenv("HOME", str(tmp_path))
     home = tmp_path
     parsed = [
-        (record.parse_args(["--out=~/r.npz", "--gif=~/r.gif"])[0], {"out": home / "r.npz", "gif": home / "r.gif"}),
+        (record.parse_args(["--out=~/r.npz", "--gif=~/r.gif"]), {"out": home / "r.npz", "gif": home / "r.gif"}),
         (
             export_web.parse_args(["--out=~/w.js", "--recording=~/r.npz"]),
             {"out": home / "w.js", "recording": home / "r.npz"},
@@ -432,12 +425,12 @@ def test_data_naming_a_user_that_does_not_exist_is_one_sentence_in_every_script(
     import predict
     import record
 
-    from mnist_helpers.lesson_run import run_lesson
+    from mnist_helpers.lesson import run_lesson, settings
 
     flags = ["--data", "~nosuchuser/x"]
     for name, run in [
         ("mnist.py", lambda: mnist.main(flags)),
-        ("mnist_learn.py", lambda: run_lesson(*flags)),
+        ("mnist_learn.py", lambda: run_lesson(settings(*flags))),
         ("predict.py", lambda: predict.main([*flags, "photo.png"])),
         ("record.py", lambda: record.main(flags)),
         ("experiments.py", lambda: experiments.main(flags)),

@@ -11,10 +11,9 @@ import pytest
 from damaged import npz_with
 from conftest import IDX_FILES, assert_clean_failure, offline_env, run_script, write_idx_folder
 
-from mnist_helpers.cli import silent
+from mnist_helpers.flags import silent
 from mnist_helpers.errors import UserError
-from mnist_helpers.idx import idx_header
-from mnist_helpers.mnist_data import load_data
+from mnist_helpers.data import idx_header, load_data
 
 
 def assert_same_as(result, digits):
@@ -274,7 +273,7 @@ def test_a_link_loop_is_called_one(tmp_path):
 
 def test_the_shared_fallback_cache_is_read_only_where_keras_would_use_it(monkeypatch, tmp_path, npz_file):
     """Anyone can write to /tmp/.keras; Keras only uses it when its own home is not writable."""
-    from mnist_helpers import mnist_data
+    from mnist_helpers import data as mnist_data
 
     fallback = tmp_path / "shared-tmp" / ".keras"
     (fallback / "datasets").mkdir(parents=True)
@@ -328,7 +327,7 @@ def test_the_notebooks_offline_route_reads_every_form_and_leaves_keras_its_own_d
     """offline_mnist, the notebook's cell before the load line: a folder named reads the four IDX files
     or mnist.npz, or an .npz file; with no folder named it reads a file of the reader's in Keras' cache
     (Keras would download over it and delete it when that fails) and leaves Keras' own download to Keras."""
-    from mnist_helpers import mnist_data
+    from mnist_helpers import data as mnist_data
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     (tmp_path / "keras" / "datasets").mkdir(parents=True)
@@ -349,7 +348,7 @@ def test_the_notebooks_offline_route_reads_every_form_and_leaves_keras_its_own_d
 
 
 def test_the_notebooks_offline_route_says_in_one_sentence_what_it_cannot_use(tmp_path, digits, npz_file):
-    from mnist_helpers import mnist_data
+    from mnist_helpers import data as mnist_data
 
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -21,14 +21,14 @@ from conftest import (
     train_here,
 )
 
-from mnist_helpers import keras_setup, lesson_flags, lesson_run, runs
+from mnist_helpers import backend, runs
 from mnist_helpers.errors import UserError
-from mnist_helpers.lesson_run import run_lesson
-from mnist_helpers.keras_setup import is_startup_noise
+from mnist_helpers.lesson import LESSON, constants, explain, parser_for, run_lesson, settings
+from mnist_helpers.backend import is_startup_noise
 
 
 def test_prints_the_lesson_in_order(idx_folder, capsys):
-    run_lesson("--data", idx_folder, *SMALL_RUN, "--no-plots")
+    run_lesson(settings("--data", idx_folder, *SMALL_RUN, "--no-plots"))
     out = capsys.readouterr().out
     # the post's ndim and shape checks, as plain prints: as loaded, then after reshape, encode and scale
     loaded = "3\n2\n(600, 28, 28)\n(28, 28)\n1\n0\n(200,)\n()\n"
@@ -56,14 +56,14 @@ def test_the_network_is_counted_by_keras(digits, capsys):
 
 def test_help_follows_the_constants(digits, capsys):
     """The flags' defaults are read off the lesson's constants when it runs: edit one, and --help says so."""
-    lesson = run_lesson("--epochs", 1, "--quiet", "--no-plots", data=as_data(digits))
+    lesson = run_lesson(settings("--epochs", 1, "--quiet", "--no-plots"), data=as_data(digits))
     assert (lesson["BATCH_SIZE"], lesson["HIDDEN_UNITS"]) == (128, 32)
     edited = dict(lesson, HIDDEN_UNITS=100, EPOCHS=7)
     with pytest.raises(SystemExit):
-        lesson_flags.parser_for(edited).parse_args(["--help"])
+        parser_for(edited).parse_args(["--help"])
     out = capsys.readouterr().out
     assert "Dense(100, relu)" in out and "(default 7)" in out and "(default 100)" in out
-    assert vars(lesson_flags.parser_for(edited).parse_args([]))["hidden_units"] == 100
+    assert vars(parser_for(edited).parse_args([]))["hidden_units"] == 100
 
 
 @pytest.mark.parametrize("batch_size", [10, 32, 100, 128, 1000, 60000])
@@ -111,10 +111,12 @@ def test_another_seed_gives_other_weights(synthetic_run, digits):
 
 
 def test_validation_split_and_quiet(idx_folder, capsys):
-    run_lesson("--data", idx_folder, "--epochs", "1", "--validation", "split", "--quiet", "--no-plots")
+    run_lesson(settings("--data", idx_folder, "--epochs", "1", "--validation", "split", "--quiet", "--no-plots"))
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and lines[0].startswith("test loss: ") and lines[1].startswith("test accuracy: ")
-    run_lesson("--data", idx_folder, "--epochs", "2", "--batch-size", "10", "--validation", "split", "--no-plots")
+    run_lesson(
+        settings("--data", idx_folder, "--epochs", "2", "--batch-size", "10", "--validation", "split", "--no-plots")
+    )
     # 600 images, the last 60 held out: ceil(540 / 10) = 54 updates per epoch
     assert "Training on 540 images, validating on 60 (split set): 2 epochs × 54 batches of 10 = 108" in (
         capsys.readouterr().out
@@ -142,7 +144,7 @@ def test_a_batch_larger_than_the_training_set_is_said(digits, capsys):
 )
 def test_bad_flag_values_are_refused_by_the_parser(flags, complaint, capsys):
     with pytest.raises(SystemExit) as raised:
-        run_lesson(*flags)
+        run_lesson(settings(*flags))
     assert raised.value.code == 2
     assert complaint in capsys.readouterr().err
 
@@ -158,19 +160,19 @@ def keras_error(lesson: dict, x, y) -> Exception:
 
 def test_forgetting_the_reshape_is_explained(digits):
     """As if the reshape line were deleted: Keras' error inside fit, explained from the lesson's arrays."""
-    lesson = run_lesson("--epochs", 1, "--quiet", "--no-plots", data=as_data(digits))
+    lesson = run_lesson(settings("--epochs", 1, "--quiet", "--no-plots"), data=as_data(digits))
     square = digits["x_train"].astype("float32") / 255
     error = keras_error(lesson, square, lesson["y_train"])
-    message = str(lesson_run.explain(error, dict(lesson, x_train=square)))
+    message = str(explain(error, dict(lesson, x_train=square)))
     assert "x_train has shape (600, 28, 28)" in message and "(samples, 784)" in message
     assert "x_train.reshape((600, 28 * 28))" in message
 
 
 def test_forgetting_to_categorical_is_explained(digits):
-    lesson = run_lesson("--epochs", 1, "--quiet", "--no-plots", data=as_data(digits))
+    lesson = run_lesson(settings("--epochs", 1, "--quiet", "--no-plots"), data=as_data(digits))
     labels = digits["y_test"]
     error = keras_error(lesson, lesson["x_test"], labels)
-    message = str(lesson_run.explain(error, dict(lesson, y_test=labels)))
+    message = str(explain(error, dict(lesson, y_test=labels)))
     assert re.search(r"y_test has shape \(200,\).*\(samples, 10\).*to_categorical\(y_test\)", message), message
 
 
@@ -180,15 +182,15 @@ def test_a_subset_without_some_digits_names_the_line_that_trains_it(digits, part
     message names the line that makes ten, and that line gives what the model takes."""
     from keras.utils import to_categorical
 
-    from mnist_helpers.shapes import check_fit_inputs
+    from mnist_helpers.model import check_fit_inputs
 
     keep = digits[f"y_{part}"] < (5 if part == "train" else 9)
     subset = dict(digits, **{f"x_{part}": digits[f"x_{part}"][keep], f"y_{part}": digits[f"y_{part}"][keep]})
     with pytest.raises(UserError) as raised:
-        run_lesson("--epochs", 1, "--quiet", "--no-plots", data=as_data(subset))
+        run_lesson(settings("--epochs", 1, "--quiet", "--no-plots"), data=as_data(subset))
     line = f"y_{part} = to_categorical(y_{part}, num_classes=10)"
     assert f"`{line}`" in str(raised.value), raised.value
-    lesson = run_lesson("--epochs", 1, "--quiet", "--no-plots", data=as_data(digits))  # for its model
+    lesson = run_lesson(settings("--epochs", 1, "--quiet", "--no-plots"), data=as_data(digits))  # for its model
     encoded = to_categorical(subset[f"y_{part}"], num_classes=10)
     x = subset[f"x_{part}"].reshape(-1, 784).astype("float32") / 255
     check_fit_inputs(lesson["model"], x, encoded, "x", "y")  # raises nothing
@@ -200,12 +202,15 @@ def test_a_split_with_nothing_to_hold_out_is_said_and_leaves_no_folder(digits, t
     before then leaves no empty plots/ behind."""
     few = dict(digits, x_train=digits["x_train"][:9], y_train=digits["y_train"][:9])
     with pytest.raises(UserError, match='VALIDATION = "split" holds out a tenth .* 9 leave none'):
-        run_lesson("--epochs", 1, "--validation", "split", "--quiet", "--plots", tmp_path / "plots", data=as_data(few))
+        run_lesson(
+            settings("--epochs", 1, "--validation", "split", "--quiet", "--plots", tmp_path / "plots"),
+            data=as_data(few),
+        )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_bug_is_not_explained_away():
-    assert lesson_run.explain(ZeroDivisionError("division by zero"), {"model": None}) is None
+    assert explain(ZeroDivisionError("division by zero"), {"model": None}) is None
 
 
 NORMALIZE_LINES = (
@@ -217,15 +222,17 @@ NORMALIZE_LINES = (
 def test_deleting_the_normalize_lines_trains_on_raw_pixels_as_the_flag_does(digits, tmp_path, capsys):
     """The post's experiment as the README gives it: delete the two lines of step 4 from a copy of the
     lesson, and it trains on 0-255 pixels, says so, and gives what --raw-pixels gives, bit for bit."""
-    source = lesson_run.LESSON.read_text(encoding="utf-8")
+    source = LESSON.read_text(encoding="utf-8")
     assert all(source.count(line) == 1 for line in NORMALIZE_LINES)
     edited = tmp_path / "mnist_learn.py"
     edited.write_text(source.replace(NORMALIZE_LINES[0], "").replace(NORMALIZE_LINES[1], ""), encoding="utf-8")
-    deleted = run_lesson("--epochs", 1, "--no-plots", data=as_data(digits), lesson_file=edited)
+    deleted = run_lesson(
+        settings("--epochs", 1, "--no-plots", lesson_file=edited), data=as_data(digits), lesson_file=edited
+    )
     out = capsys.readouterr().out
     assert "uint8 0 255\n" in out  # the print after step 4
     assert "Raw 0-255 pixels, not scaled to 0-1" in out and "57% and 62%" in out
-    flagged = run_lesson("--epochs", 1, "--raw-pixels", "--no-plots", data=as_data(digits))
+    flagged = run_lesson(settings("--epochs", 1, "--raw-pixels", "--no-plots"), data=as_data(digits))
     assert "Raw 0-255 pixels, not scaled to 0-1" in capsys.readouterr().out
     for name in ("x_train", "x_test"):
         assert deleted[name].dtype == flagged[name].dtype == np.uint8
@@ -237,7 +244,7 @@ def test_deleting_the_normalize_lines_trains_on_raw_pixels_as_the_flag_does(digi
 
 def edited_lesson(folder, old: str, new: str):
     """A copy of the lesson with one line changed as a reader would change it."""
-    source = lesson_run.LESSON.read_text(encoding="utf-8")
+    source = LESSON.read_text(encoding="utf-8")
     assert source.count(old) == 1, old
     (folder / "mnist_learn.py").write_text(source.replace(old, new), encoding="utf-8")
     return folder / "mnist_learn.py"
@@ -259,7 +266,7 @@ def test_a_deleted_line_is_said_before_fit_on_a_line_of_its_own(digits, tmp_path
     before the first epoch, not after it, glued to the progress bar."""
     edited = edited_lesson(tmp_path, line, "")
     with pytest.raises(UserError) as raised:
-        run_lesson("--epochs", 1, "--no-plots", data=as_data(digits), lesson_file=edited)
+        run_lesson(settings("--epochs", 1, "--no-plots", lesson_file=edited), data=as_data(digits), lesson_file=edited)
     assert complaint in str(raised.value)
     out = capsys.readouterr().out
     assert "Epoch 1/" not in out and out.endswith("\n")
@@ -283,10 +290,10 @@ def test_a_constant_edited_in_the_file_is_checked_as_its_flag_is(digits, tmp_pat
     default = {"EPOCHS": "EPOCHS = 5 ", "BATCH_SIZE": "BATCH_SIZE = 128 ", "HIDDEN_UNITS": "HIDDEN_UNITS = 32 "}
     edited = edited_lesson(tmp_path, default.get(name, 'VALIDATION = "test" '), line)
     with pytest.raises(UserError) as raised:
-        run_lesson("--no-plots", data=as_data(digits), lesson_file=edited)
+        run_lesson(settings("--no-plots", lesson_file=edited), data=as_data(digits), lesson_file=edited)
     assert complaint in str(raised.value)
     with pytest.raises(UserError) as raised:
-        lesson_run.constants(edited)
+        constants(edited)
     assert complaint in str(raised.value)
 
 
@@ -305,8 +312,8 @@ def test_a_constant_in_quotes_is_said_by_its_name_and_line_in_every_script(digit
     edited = edited_lesson(tmp_path, {"EPOCHS": "EPOCHS = 5 ", "SEED": "SEED = 1337 "}[name], line)
     number = next(k for k, text in enumerate(edited.read_text().splitlines(), 1) if text.startswith(f"{name} ="))
     for run in (
-        lambda: run_lesson("--no-plots", data=as_data(digits), lesson_file=edited),
-        lambda: lesson_run.constants(edited),
+        lambda: run_lesson(settings("--no-plots", lesson_file=edited), data=as_data(digits), lesson_file=edited),
+        lambda: constants(edited),
     ):
         with pytest.raises(UserError) as raised:
             run()
@@ -315,7 +322,7 @@ def test_a_constant_in_quotes_is_said_by_its_name_and_line_in_every_script(digit
 
 def test_a_constant_is_read_as_python_reads_it(tmp_path):
     edited = edited_lesson(tmp_path, "EPOCHS = 5 ", "EPOCHS = 2 * 1 ")
-    assert lesson_run.constants(edited)["EPOCHS"] == 2
+    assert constants(edited)["EPOCHS"] == 2
 
 
 @pytest.mark.parametrize("flag", ["--save-model", "--plots"])
@@ -324,23 +331,23 @@ def test_unwritable_output_fails_before_training(idx_folder, tmp_path, capsys, f
     blocker.write_text("not a folder")
     target = blocker / ("m.keras" if flag == "--save-model" else "plots")
     with pytest.raises(UserError, match=f"Cannot write the (model|pictures) to {re.escape(str(target.parent))}"):
-        run_lesson("--data", idx_folder, flag, target)
+        run_lesson(settings("--data", idx_folder, flag, target))
     assert "Data:" not in capsys.readouterr().out
 
 
 def test_output_names_taken_by_folders_fail_before_training(idx_folder, tmp_path, capsys):
     (tmp_path / "dir.keras").mkdir()
     with pytest.raises(UserError, match=r"dir\.keras is a folder, so --save-model cannot write a file there"):
-        run_lesson("--data", idx_folder, "--save-model", tmp_path / "dir.keras")
+        run_lesson(settings("--data", idx_folder, "--save-model", tmp_path / "dir.keras"))
     (tmp_path / "plots" / "mistakes.png").mkdir(parents=True)
     with pytest.raises(UserError, match=r"mistakes\.png is a folder, so --plots cannot write a file there"):
-        run_lesson("--data", idx_folder, "--plots", tmp_path / "plots")
+        run_lesson(settings("--data", idx_folder, "--plots", tmp_path / "plots"))
     assert "Data:" not in capsys.readouterr().out
 
 
 def test_a_quiet_run_ends_at_once_with_its_results(idx_folder, tmp_path):
     """`python mnist_learn.py --quiet` into a file: the two result lines reach it, although the run skips
-    Python's teardown at its end (lifecycle.finish), and it exits 0. With TF_CPP_MIN_LOG_LEVEL=2 (the usual
+    Python's teardown at its end (process.finish), and it exits 0. With TF_CPP_MIN_LOG_LEVEL=2 (the usual
     advice, often in a shell profile) TensorFlow's start-up lines stay hidden: nothing on stderr. (Without
     it, the fresh run's stderr holds none either: test_same_seed_same_weights_in_this_process_and_a_fresh_one.)"""
     env = clean_env(TF_CPP_MIN_LOG_LEVEL="2")
@@ -394,4 +401,4 @@ def test_ctrl_c_while_tensorflow_loads_says_interrupted(idx_folder, tmp_path):
 
 @pytest.mark.parametrize("level, everything", [(None, False), ("2", False), ("3", False), ("1", True), ("0", True)])
 def test_only_levels_0_and_1_show_tensorflows_log(level, everything):
-    assert keras_setup.shows_everything({} if level is None else {"TF_CPP_MIN_LOG_LEVEL": level}) == everything
+    assert backend.shows_everything({} if level is None else {"TF_CPP_MIN_LOG_LEVEL": level}) == everything

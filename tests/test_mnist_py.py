@@ -121,7 +121,7 @@ def test_ctrl_c_in_the_first_moments_says_interrupted(idx_folder, tmp_path, mome
     )
     if moment.startswith("just"):
         for line in process.stderr:
-            if line.rstrip().endswith("mnist_helpers.cli"):
+            if line.rstrip().endswith("mnist_helpers.flags"):
                 break
     else:
         time.sleep(0.3)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "notebook"))
 import build  # noqa: E402  (notebook/build.py)
 
 from mnist_helpers import recording  # noqa: E402
-from mnist_helpers.lesson_run import constants  # noqa: E402
+from mnist_helpers.lesson import constants  # noqa: E402
 
 
 def test_the_committed_notebook_is_what_the_sources_make():

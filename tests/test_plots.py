@@ -15,8 +15,7 @@ import experiments  # noqa: E402
 import mnist as mnist_py  # noqa: E402
 import predict  # noqa: E402
 from mnist_helpers import plotting  # noqa: E402
-from mnist_helpers.lesson_output import PICTURES  # noqa: E402
-from mnist_helpers.lesson_run import run_lesson  # noqa: E402
+from mnist_helpers.lesson import PICTURES, run_lesson, settings  # noqa: E402
 
 
 def assert_real_png(path, size):
@@ -123,7 +122,7 @@ def test_training_run_writes_four_pictures(idx_folder, tmp_path, capsys, monkeyp
     drawn = []
     save = plotting.save_training_pictures
     monkeypatch.setattr(plotting, "save_training_pictures", lambda *args: drawn.append(args) or save(*args))
-    lesson = run_lesson("--data", idx_folder, "--epochs", "1", "--quiet", "--plots", tmp_path / "p")
+    lesson = run_lesson(settings("--data", idx_folder, "--epochs", "1", "--quiet", "--plots", tmp_path / "p"))
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == sorted(PICTURES)
     out = capsys.readouterr().out
     assert out.index("Drawing the pictures...") < out.index(f"Pictures in {tmp_path / 'p'}/")
@@ -144,7 +143,7 @@ def a_screen(monkeypatch):
 
 
 def test_only_mnist_py_opens_a_window(a_screen, idx_folder, tmp_path, synthetic_run, capsys):
-    run_lesson("--data", idx_folder, "--epochs", "1", "--quiet", "--plots", tmp_path / "p")
+    run_lesson(settings("--data", idx_folder, "--epochs", "1", "--quiet", "--plots", tmp_path / "p"))
     experiments.main(["lecun", "--quick", "--quiet", "--data", str(idx_folder), "--out", str(tmp_path / "e")])
     save(page("3"), tmp_path / "three.png")
     predict.main(

@@ -17,7 +17,7 @@ from pictures import page, save, write_bomb, write_truncated_jpeg
 import predict
 from mnist_helpers.digit_image import read_digit
 from mnist_helpers.errors import UserError
-from mnist_helpers.keras_setup import is_startup_noise
+from mnist_helpers.backend import is_startup_noise
 
 GUESSES = r"(\d) \(\d{1,3}\.\d%\), (\d) \(\d{1,3}\.\d%\), (\d) \(\d{1,3}\.\d%\)"  # 7 (93.1%), 2 (4.0%), 1 (1.2%)
 

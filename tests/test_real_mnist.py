@@ -26,7 +26,7 @@ import handwriting  # noqa: E402  (bench/handwriting.py: the conditions and the 
 sys.path.insert(0, str(ROOT / "docs"))
 import make_pictures  # noqa: E402  (docs/make_pictures.py: what the shipped page says of its weights)
 from mnist_helpers import recording
-from mnist_helpers.mnist_data import describe, is_canonical
+from mnist_helpers.data import describe, is_canonical
 
 pytestmark = [pytest.mark.real_mnist, needs_mnist, on_the_default_run]
 

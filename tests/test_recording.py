@@ -11,10 +11,10 @@ from PIL import Image
 
 import export_web
 import record
-from mnist_helpers import mnist_data, recording
-from mnist_helpers.contributions import weights_of
+from mnist_helpers import data, recording
+from mnist_helpers.model import weights_of
 from mnist_helpers.errors import UserError
-from mnist_helpers.lesson_run import run_lesson
+from mnist_helpers.lesson import run_lesson, settings
 
 pytestmark = pytest.mark.xdist_group("recorded")  # the tests share one recorded run
 
@@ -26,8 +26,8 @@ def recorded(digits, tmp_path_factory):
     folder = tmp_path_factory.mktemp("recorded")
     flags = ["--out", str(folder / "run.npz"), "--gif", str(folder / "run.gif"), *map(str, SMALL_RUN), "--quiet"]
     flags += ["--plots", str(folder / "plots")]  # the lesson's pictures, as `python mnist_learn.py` draws them
-    with mnist_data.given(as_data(digits)):
-        lesson = run_lesson(*map(str, SMALL_RUN), "--quiet", "--no-plots")  # the lesson alone, for comparison
+    with data.given(as_data(digits)):
+        lesson = run_lesson(settings(*map(str, SMALL_RUN), "--quiet", "--no-plots"))  # the lesson alone, for comparison
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             record.main(flags)
@@ -144,7 +144,7 @@ def test_a_wrong_flag_is_said_as_record_pys_before_any_training(capsys):
 
 def test_record_draws_the_lessons_pictures_where_its_flags_say(recorded):
     """Issue 32: record.py's --help lists the lesson's --plots DIR and --no-plots; they do what they say."""
-    from mnist_helpers.lesson_output import PICTURES
+    from mnist_helpers.lesson import PICTURES
 
     folder = recorded[0]
     assert sorted(p.name for p in (folder / "plots").iterdir()) == sorted(PICTURES)
@@ -281,7 +281,7 @@ def test_a_sample_from_a_small_test_set_says_what_it_holds(synthetic_run, digits
         out = tmp_path / str(count) / "weights.js"
         small = dict(digits, x_test=digits["x_test"][:count], y_test=digits["y_test"][:count])
         flags = ["--model", str(synthetic_run[1]), "--out", str(out), "--sample"]
-        with mnist_data.given(as_data(small)):
+        with data.given(as_data(small)):
             if count < 25:
                 with pytest.raises(
                     UserError, match="holds 20 test digits, and the page's sample takes whole rows of 25"

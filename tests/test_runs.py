@@ -17,8 +17,7 @@ from test_mnist_learn import edited_lesson
 import experiments
 from mnist_helpers import runs
 from mnist_helpers.errors import UserError
-from mnist_helpers.lesson_flags import parser_for
-from mnist_helpers.lesson_run import constants, run_lesson
+from mnist_helpers.lesson import parser_for, constants, run_lesson, settings
 
 SHORT = ("--epochs", 1, "--no-plots")
 pytestmark = pytest.mark.xdist_group("runs")  # the tests share two runs of the lesson
@@ -30,7 +29,9 @@ def two_runs(digits, tmp_path_factory):
     folder = tmp_path_factory.mktemp("runs")
     printed = []
     for flags in (SHORT, ("--epochs", 2, "--batch-size", 64, "--no-plots")):
-        out = capture(lambda flags=flags: run_lesson(*flags, "--runs", folder / "runs.csv", data=as_data(digits)))
+        out = capture(
+            lambda flags=flags: run_lesson(settings(*flags, "--runs", folder / "runs.csv"), data=as_data(digits))
+        )
         printed.append(out)
     return folder, printed
 
@@ -119,7 +120,11 @@ def test_each_run_is_described_by_what_it_changed_from_the_post_and_paired_with_
 
 def test_an_edited_constant_gives_the_same_row_as_its_flag(two_runs, digits, tmp_path):
     edited = edited_lesson(tmp_path, "EPOCHS = 5 ", "EPOCHS = 1 ")
-    run_lesson("--no-plots", "--runs", tmp_path / "runs.csv", data=as_data(digits), lesson_file=edited)
+    run_lesson(
+        settings("--no-plots", "--runs", tmp_path / "runs.csv", lesson_file=edited),
+        data=as_data(digits),
+        lesson_file=edited,
+    )
     (edit,) = runs.read_runs(tmp_path / "runs.csv")
     flag = runs.read_runs(two_runs[0] / "runs.csv")[0]  # --epochs 1, in this process too
     same = [column for column in runs.COLUMNS if column not in ("when", "seconds")]
@@ -127,12 +132,12 @@ def test_an_edited_constant_gives_the_same_row_as_its_flag(two_runs, digits, tmp
 
 
 def test_quiet_prints_no_comparison_and_no_runs_writes_no_row(digits, tmp_path, capsys):
-    run_lesson(*SHORT, "--quiet", "--runs", tmp_path / "runs.csv", data=as_data(digits))
+    run_lesson(settings(*SHORT, "--quiet", "--runs", tmp_path / "runs.csv"), data=as_data(digits))
     assert "Your runs" not in capsys.readouterr().out
     assert len(runs.read_runs(tmp_path / "runs.csv")) == 1
     os.chdir(tmp_path)
     try:
-        run_lesson(*SHORT, data=as_data(digits))  # a run inside a program (tests, experiments.py): no row
+        run_lesson(settings(*SHORT), data=as_data(digits))  # a run inside a program (tests, experiments.py): no row
     finally:
         os.chdir(ROOT)
     assert len(runs.read_runs(tmp_path / "runs.csv")) == 1
@@ -170,7 +175,7 @@ def test_a_file_that_is_not_a_table_of_runs_is_left_as_it_is(digits, tmp_path, c
         with pytest.raises(runs.Unreadable, match=why):
             runs.append_run(path, a_row("x"))
         assert path.read_bytes() == content and sorted(p.name for p in path.parent.iterdir()) == ["runs.csv"]
-    lesson = run_lesson(*SHORT, "--runs", tmp_path / "0" / "runs.csv", data=as_data(digits))  # ends, no error
+    lesson = run_lesson(settings(*SHORT, "--runs", tmp_path / "0" / "runs.csv"), data=as_data(digits))  # ends, no error
     out = capsys.readouterr().out
     assert (
         f"Your runs: {tmp_path / '0' / 'runs.csv'} is left as it is and this run's row kept out of it: it is not text"
@@ -282,14 +287,16 @@ def test_a_log_that_is_no_regular_file_is_refused_at_once(tmp_path):
 def test_a_run_stopped_or_failing_while_it_draws_adds_no_row(digits, tmp_path, monkeypatch, stop):
     """The row was written before the pictures: Ctrl-C at 'Drawing the pictures...' or a full disk for them
     left it in (issue 43 N5). The row is the run's last write."""
-    from mnist_helpers import lesson_output
+    from mnist_helpers import plotting
 
     def stopped(*args):
         raise stop
 
-    monkeypatch.setattr(lesson_output, "draw_pictures", stopped)
+    monkeypatch.setattr(plotting, "save_run_pictures", stopped)
     with pytest.raises(stop if isinstance(stop, type) else type(stop)):
-        run_lesson("--epochs", 1, "--runs", tmp_path / "runs.csv", "--plots", tmp_path / "p", data=as_data(digits))
+        run_lesson(
+            settings("--epochs", 1, "--runs", tmp_path / "runs.csv", "--plots", tmp_path / "p"), data=as_data(digits)
+        )
     assert not (tmp_path / "runs.csv").exists() or runs.read_runs(tmp_path / "runs.csv") == []
 
 
@@ -310,7 +317,7 @@ def test_a_log_that_cannot_be_added_to_is_said_before_training(digits, tmp_path,
 
     monkeypatch.setattr(runs.os, "open", open_as_a_user)
     with pytest.raises(UserError, match=f"Cannot add this run's row to {re.escape(str(path))} .Permission denied"):
-        run_lesson(*SHORT, "--runs", path, data=as_data(digits))
+        run_lesson(settings(*SHORT, "--runs", path), data=as_data(digits))
     assert "Training on" not in capsys.readouterr().out
 
 
@@ -336,14 +343,18 @@ def test_runs_ending_at_once_in_one_folder_all_keep_their_rows(tmp_path):
 def test_a_folder_that_cannot_take_the_runs_is_said_before_training(digits, tmp_path, capsys):
     (tmp_path / "a-file").write_text("not a folder")
     with pytest.raises(UserError, match=r"Cannot write your runs to .*a-file"):
-        run_lesson(*SHORT, "--runs", tmp_path / "a-file" / "runs.csv", data=as_data(digits))
+        run_lesson(settings(*SHORT, "--runs", tmp_path / "a-file" / "runs.csv"), data=as_data(digits))
     assert "Training on" not in capsys.readouterr().out
 
 
 def test_a_failed_run_writes_no_row(digits, tmp_path):
     broken = edited_lesson(tmp_path, "x_test = x_test.reshape((len(x_test), 28 * 28))\n", "")
     with pytest.raises(UserError):
-        run_lesson(*SHORT, "--runs", tmp_path / "runs.csv", data=as_data(digits), lesson_file=broken)
+        run_lesson(
+            settings(*SHORT, "--runs", tmp_path / "runs.csv", lesson_file=broken),
+            data=as_data(digits),
+            lesson_file=broken,
+        )
     assert not (tmp_path / "runs.csv").exists()
 
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from mnist_helpers.errors import UserError
-from mnist_helpers.shapes import check_fit_inputs, shape_table
+from mnist_helpers.model import check_fit_inputs
+from mnist_helpers.data import shape_table
 
 
 class FakeShapes:

@@ -16,7 +16,7 @@ from PIL import Image
 import export_web
 import mnist_by_hand
 from mnist_helpers import recording
-from mnist_helpers.contributions import pixel_contributions
+from mnist_helpers.model import pixel_contributions
 from mnist_helpers.digit_image import read_digit
 from mnist_helpers.errors import UserError
 

@@ -1,41 +1,21 @@
-"""How every script starts and ends: stops, errors as one sentence, and every exit code, in one place.
+"""The process: stops, exit codes, the one error boundary, and what stands in front of the standard streams.
 
-Each script calls ``start(__name__)`` before its other imports and, if it has a ``main``, ends with
-``run(main)``. ``start`` does nothing unless the script is the program being run (``__main__``,
-outside a notebook's kernel), so importing a script in a test installs nothing. From then on:
-
-- Ctrl-C, SIGTERM and SIGHUP end the run at once ("Interrupted.", exit code 128 + the signal's
-  number: 130, 143, 129), never a traceback. Unwinding the stack mid-training can crash TensorFlow
-  (its threads still use what the unwinding frees: ``free(): invalid next size`` about 1 run in 5,
-  found by CI), so the process ends without it. Inside ``stops_raise()`` (while an output file is
-  written, or a model loaded) a stop raises ``Stopped`` instead, so the block removes what it made.
-- A reader that goes away (``| head``) ends the run quietly, as Unix tools end: by SIGPIPE.
-- A closed stdin, stdout or stderr (``2>&-``) becomes /dev/null, so a good run never dies of it and
-  no file opened later takes its number; a name that is not UTF-8 is printed escaped.
-- A ``UserError`` prints ``error: <sentence>`` and exits with its code; so does an error that
-  ``explain`` (the lesson's) turns into one, an ``OSError`` (no space, no permission, a name too
-  long: named with its path and the fix) and a ``MemoryError``. Anything else is a bug and keeps
-  its traceback.
-- Windows delivers Ctrl-C to Python as SIGINT too; it has no SIGHUP or SIGPIPE.
+Guards only; how a run starts and ends, and why (Ctrl-C mid-fit, SIGPIPE, closed streams, TensorFlow's
+teardown), is told in docs/scripts.md, "How a script starts and ends".
 """
 
 import errno
+import io
 import os
+import re
 import signal
 import sys
 
-from .errors import UserError
+from ..errors import UserError
+from .signals import STOPS
 
-STOPS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
 INTERRUPTED_EXIT_CODE = 128 + signal.SIGINT  # the shell's code for "ended by Ctrl-C": 130
-
-
-class Stopped(KeyboardInterrupt):
-    """Ctrl-C, SIGTERM or SIGHUP, raised inside ``stops_raise()``."""
-
-    def __init__(self, signum: int = signal.SIGINT):
-        super().__init__(signum)
-        self.signum = signum
 
 
 def start(name: str, explain=None) -> None:
@@ -133,58 +113,6 @@ def interrupted(signum: int = signal.SIGINT) -> int:
     return 128 + signum
 
 
-class on_stop:  # noqa: N801  (used as a function: ``with on_stop(handler):``)
-    """Inside the block Ctrl-C, SIGTERM and SIGHUP call ``handler(signum, frame, previous)``; the handlers
-    before it are back afterwards. Only the main thread can set one; elsewhere the block runs as it is."""
-
-    def __init__(self, handler):
-        self.handler, self.previous = handler, {}
-
-    def __enter__(self):
-        for signum in STOPS:
-            self.previous[signum] = signal.getsignal(signum)  # first: the signal may come at once
-            try:
-                signal.signal(signum, self._call)
-            except ValueError:  # not the main thread: signal handlers cannot be set here
-                del self.previous[signum]
-                break
-        return self
-
-    def _call(self, signum, frame):
-        self.handler(signum, frame, self.previous[signum])
-
-    def __exit__(self, *exception):
-        for signum, handler_before in self.previous.items():
-            signal.signal(signum, handler_before)
-
-
-def _raise_stopped(signum, frame, previous):
-    raise Stopped(signum)  # whatever handler was set: the block's clean-up runs
-
-
-def stops_raise():
-    """Inside the block a stop raises ``Stopped``, so that the block's clean-up runs (see the module's note)."""
-    return on_stop(_raise_stopped)
-
-
-class stops_held:  # noqa: N801  (used as a function: ``with stops_held():``)
-    """Inside the block a stop waits: it is raised as ``Stopped`` when the block ends, so work that must
-    not be cut in two (renaming a set of files into place) is done whole."""
-
-    def __enter__(self):
-        self.signum, self.handlers = None, on_stop(self._hold)
-        self.handlers.__enter__()
-        return self
-
-    def _hold(self, signum, frame, previous):
-        self.signum = self.signum or signum
-
-    def __exit__(self, kind, error, traceback):
-        self.handlers.__exit__(kind, error, traceback)
-        if self.signum is not None and kind is None:
-            raise Stopped(self.signum)
-
-
 def _on_stop(signum, frame) -> None:
     _end_now(interrupted(signum))
 
@@ -242,3 +170,67 @@ def _flush(stream) -> None:
         stream.flush()
     except (OSError, ValueError, AttributeError):  # not contextlib.suppress: this module imports little
         return
+
+
+# Standard output under --quiet, and sent to a file or a pipe.
+
+
+class _Quiet(io.TextIOBase):
+    """Standard output under --quiet: drops what is written; ``results`` is the stream it stands for."""
+
+    def __init__(self, results):
+        self.results = results
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+class Lines(io.TextIOBase):
+    """Standard output sent to a file or a pipe (or read by a program: experiments.py): each line as it last
+    stood on a terminal, written to ``stream`` once it ends. On Linux and macOS Keras redraws its progress bar
+    in place wherever its output goes (backspaces, carriage returns, colours): ``python mnist_learn.py >
+    run.txt`` would keep every redraw, lines of thousands of characters."""
+
+    ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # a terminal's colours and boldface
+
+    def __init__(self, stream):
+        self.stream, self.line = stream, ""
+
+    @property
+    def encoding(self):
+        return self.stream.encoding
+
+    def write(self, text: str) -> int:
+        for part in re.split(r"([\r\n\b])", self.ESCAPE.sub("", text)):
+            if part == "\n":
+                self.stream.write(self.line + "\n")
+                self.stream.flush()
+            if part in ("\n", "\r"):
+                self.line = ""
+            elif part == "\b":
+                self.line = self.line[:-1]
+            else:
+                self.line += part
+        return len(text)
+
+
+def plain_lines() -> None:
+    """From now on, where the process's own standard output goes to a file or a pipe, write each line as it
+    ended up on a terminal (a run inside a program, which holds sys.stdout itself, is left as it is)."""
+    if sys.stdout is sys.__stdout__ and not sys.stdout.isatty():
+        sys.stdout = Lines(sys.stdout)
+
+
+def is_quiet() -> bool:
+    """True under --quiet (``go_quiet``)."""
+    return isinstance(sys.stdout, _Quiet)
+
+
+def go_quiet() -> None:
+    """From now on print only what ``tell`` prints (the caller puts sys.stdout back when it needs to)."""
+    sys.stdout = _Quiet(sys.stdout)
+
+
+def tell(*lines, **options) -> None:
+    """The results and what was saved: printed even under --quiet."""
+    print(*lines, file=getattr(sys.stdout, "results", sys.stdout), **options)

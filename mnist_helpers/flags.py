@@ -1,10 +1,9 @@
-"""The scripts' shared flags and flag value types. How a script starts and ends (Ctrl-C, errors,
-exit codes) is ``lifecycle``'s."""
+"""The scripts' flags and the types of their values, checked as argparse reads them: one path type for every
+path flag (``~`` expanded once), whole numbers within bounds, a model file's name."""
 
 import argparse
 import os
 from pathlib import Path
-
 
 SEED = 1337  # every script's default seed: the same seed repeats a run number for number
 
@@ -42,16 +41,22 @@ hidden_units_int = bounded_int(1, MOST_HIDDEN_UNITS)  # argparse type for --hidd
 seed_int = bounded_int(0, 2**32 - 1)  # argparse type for --seed: what NumPy's seed takes
 
 
-def path_arg(text: str) -> Path:
-    """argparse type for a path: ``~`` and ``~user`` stand for a home folder, as the shell would expand them
-    (it does not after ``=``: ``--out=~/r.npz``)."""
+def home_path(text: str) -> Path:
+    """``text`` as a path, ``~`` and ``~user`` standing for a home folder as the shell would expand them (it
+    does not after ``=``: ``--out=~/r.npz``); ValueError, in words, for a user there is not."""
     try:
         return Path(text).expanduser()
     except RuntimeError:
         user = text.split("/", 1)[0]
-        raise argparse.ArgumentTypeError(
-            f"there is no user {user[1:]!r} for {user} to stand for; write the path in full"
-        )
+        raise ValueError(f"there is no user {user[1:]!r} for {user} to stand for; write the path in full")
+
+
+def path_arg(text: str) -> Path:
+    """argparse type for every path flag: ``home_path``."""
+    try:
+        return home_path(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error))
 
 
 def output_file(text: str):
@@ -59,6 +64,27 @@ def output_file(text: str):
     if text.endswith(("/", os.sep)):
         raise argparse.ArgumentTypeError(f"{text} names a folder; give a file name, such as {text}digits.png")
     return path_arg(text)
+
+
+MODEL_SUFFIX = ".keras"  # Keras 3's own format: one zip file holding the architecture and the weights
+
+
+def keras_file(text: str) -> Path:
+    """argparse type for a model path: Keras saves and loads models as files ending in .keras."""
+    if Path(text).suffix != MODEL_SUFFIX:  # "models/.keras" is a hidden name without a suffix: Keras refuses it
+        raise argparse.ArgumentTypeError(f"the model file must be NAME{MODEL_SUFFIX}, got {text!r}")
+    return path_arg(text)
+
+
+VALIDATIONS = ("test", "split")
+
+
+def validation_choice(text: str) -> str:
+    """VALIDATION's check: "test" or "split" (the flag says so by its choices: argparse would check a
+    word's default with its type, before the lesson's own check can name the line)."""
+    if text not in VALIDATIONS:
+        raise argparse.ArgumentTypeError(f"must be {' or '.join(map(repr, VALIDATIONS))}, got {text!r}")
+    return text
 
 
 def add_training_flags(

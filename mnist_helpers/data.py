@@ -15,7 +15,9 @@ Nothing here writes to, moves or deletes a user's file. TensorFlow is imported o
 import contextlib
 import gzip
 import hashlib
+import math
 import os
+import struct
 import tempfile
 import zlib
 from pathlib import Path
@@ -23,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
-from .archive import read_npz
-from .idx import idx_sha256, read_idx
+from .flags import home_path
+from .plumbing.files import MAX_DEFLATE_RATIO, NotAFile, cannot_read, open_regular, read_at_most, read_npz
 
 # Names of the four arrays, as Keras names them inside mnist.npz.
 KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -104,6 +106,121 @@ def describe(arrays: dict, source: str) -> str:
         f"Data: {len(arrays['x_train']):,} training and {len(arrays['x_test']):,} test digits from {source} "
         "(well-formed, but not the published MNIST: accepted as your own data)."
     )
+
+
+# The IDX format MNIST ships in (http://yann.lecun.com/exdb/mnist/): a big-endian header (two zero bytes, a
+# type byte, the number of dimensions, one uint32 per dimension), then the data in C order; .gz when gzipped.
+
+UBYTE = 0x08
+
+
+def idx_header(shape: tuple[int, ...]) -> bytes:
+    """The header of an unsigned-byte IDX file holding an array of this shape."""
+    return bytes([0, 0, UBYTE, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write a uint8 array as IDX, gzip-compressed when the name ends in .gz."""
+    data = idx_header(array.shape) + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+    if str(path).endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    Path(path).write_bytes(data)
+
+
+def idx_sha256(array: np.ndarray) -> str:
+    """SHA-256 of the array written as an uncompressed IDX file (how MNIST is checksummed)."""
+    digest = hashlib.sha256(idx_header(array.shape))
+    digest.update(np.ascontiguousarray(array, dtype=np.uint8).data)
+    return digest.hexdigest()
+
+
+def read_idx(path: Path, ndim: int, shape_only: bool = False) -> np.ndarray | tuple:
+    """Read an unsigned-byte IDX file with ``ndim`` dimensions, checking every byte is accounted for; with
+    ``shape_only``, only its header, checked, and the shape it promises (what the data is checked against).
+
+    Raises UserError naming the file and what is wrong with it.
+    """
+    gzipped = path.name.endswith(".gz")
+    try:
+        with open_regular(path) as raw, gzip.GzipFile(fileobj=raw) if gzipped else raw as stream:
+            limit = os.fstat(raw.fileno()).st_size * MAX_DEFLATE_RATIO if gzipped else None  # what gzip can hold
+            return _read_idx_stream(stream, path, ndim, limit, shape_only)
+    except NotAFile as what:
+        raise UserError(f"{path} is {what}, not an MNIST file; point --data at the folder of MNIST's files.")
+    except gzip.BadGzipFile as error:
+        raise UserError(f"{path} is damaged: not valid gzip data ({error}); download it again.")
+    except (EOFError, zlib.error):
+        raise UserError(f"{path} is damaged: truncated or corrupt (the gzip stream breaks off); download it again.")
+    except OSError as error:
+        raise cannot_read(path, error)
+
+
+def _read_idx_stream(stream, path: Path, ndim: int, limit, shape_only: bool = False) -> np.ndarray | tuple:
+    head = stream.read(4)
+    if len(head) == 0:
+        raise UserError(f"{path} is empty; download the file again.")
+    if len(head) < 4 or head[0] != 0 or head[1] != 0:
+        raise UserError(f"{path} is not an IDX file (its first bytes are not the IDX magic number).")
+    if head[2] != UBYTE:
+        raise UserError(f"{path} holds IDX type 0x{head[2]:02X}, not unsigned bytes (0x08) as MNIST does.")
+    if head[3] != ndim:
+        kind = "images" if ndim == 3 else "labels"
+        raise UserError(
+            f"{path} holds a {head[3]}-dimensional array where MNIST {kind} have {ndim} dimensions; "
+            "check that the file names match their contents."
+        )
+    dims_bytes = stream.read(4 * ndim)
+    if len(dims_bytes) < 4 * ndim:
+        raise UserError(f"{path} is truncated inside its header; download it again.")
+    shape = struct.unpack(f">{ndim}I", dims_bytes)
+    promised = math.prod(shape)
+    if limit is not None and promised > limit:  # a raw file's reading below is bounded by its size
+        raise UserError(
+            f"{path} is damaged: its header promises {promised:,} bytes of data, more than a file of its size "
+            "can hold; download it again."
+        )
+    if shape_only and limit is not None:  # gzipped: what it holds shows only as it is read
+        return shape
+    if shape_only:  # a raw file: what it holds is its size
+        held = os.fstat(stream.fileno()).st_size - stream.tell()
+    else:
+        data = read_at_most(stream, promised + 1)  # never more than the file holds, whatever the header says
+        held = len(data)
+    if held < promised:
+        raise UserError(
+            f"{path} is truncated: its header promises {promised:,} bytes of data, the file holds {held:,}; "
+            "download it again."
+        )
+    if held > promised:
+        raise UserError(
+            f"{path} holds more data than its header describes ({promised:,} bytes); "
+            "the file is damaged or not an MNIST file: download it again."
+        )
+    if shape_only:
+        return shape
+    return np.frombuffer(data, dtype=np.uint8).reshape(shape)  # a bytearray: the array is writable
+
+
+def shape_table(arrays: dict) -> str:
+    """ndim, shape, dtype and value range of each named array, one row each, as the post prints them."""
+    rows = [("array", "ndim", "shape", "dtype", "values")]
+    for name, array in arrays.items():
+        array = np.asarray(array)
+        low, high = (array.min(), array.max()) if array.size else (0, 0)
+        values = f"{_number(low)}" if low == high else f"{_number(low)} to {_number(high)}"
+        rows.append((name, str(array.ndim), str(array.shape), str(array.dtype), values))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+
+
+def _number(value) -> str:
+    return f"{value:g}" if isinstance(value, np.floating) else str(value)
+
+
+def show_shapes(title: str, x_train, y_test, log=print) -> None:
+    """The post's print(x_train.ndim), print(x_train.shape) ... checks, as one table (mnist_by_hand.py's)."""
+    log(title)
+    log(shape_table({"x_train": x_train, "x_train[0]": x_train[0], "y_test": y_test, "y_test[0]": y_test[0]}))
 
 
 # Keras' cache when its home cannot be written, chosen as keras.utils.get_file chooses it: /tmp/.keras,
@@ -202,7 +319,7 @@ def idx_array(file):
 def _find_and_read(path):
     """Read the first source that exists; return (arrays, a description of the source)."""
     if path is not None:
-        return _read_user_path(_expand(path, f"--data {path}"), f"--data {path}")
+        return _read_user_path(_expand(str(path), f"--data {path}"), f"--data {path}")
     if os.environ.get("MNIST_DATA"):
         named_by = f"MNIST_DATA={os.environ['MNIST_DATA']}"
         return _read_user_path(_expand(os.environ["MNIST_DATA"], named_by), named_by)
@@ -213,12 +330,11 @@ def _find_and_read(path):
 
 
 def _expand(text: str, named_by: str) -> Path:
-    """``~`` and ``~user`` expanded; a user that does not exist is said, not raised."""
+    """``~`` and ``~user`` expanded as for a path flag; a user that does not exist is said, not raised."""
     try:
-        return Path(text).expanduser()
-    except RuntimeError:
-        user = text.split("/", 1)[0]
-        raise UserError(f"{named_by}: there is no user {user[1:]!r} for {user} to stand for; write the path in full.")
+        return home_path(text)
+    except ValueError as error:
+        raise UserError(f"{named_by}: {error}.")
 
 
 def _read_user_path(path: Path, named_by: str):
@@ -325,9 +441,9 @@ def _check_arrays(arrays: dict, source: str) -> None:
 
 def _download_with_keras(cached: Path) -> dict:
     """Step 3: let Keras download mnist.npz. Only called when ``cached`` does not exist."""
-    from . import keras_setup
+    from .backend import import_keras_quietly
 
-    keras_setup.import_keras_quietly()
+    import_keras_quietly()
 
     import keras
 
