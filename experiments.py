@@ -238,7 +238,8 @@ class EpochLines(io.TextIOBase):
 
 def train(settings, data, quiet: bool = False) -> SimpleNamespace:
     """One run of mnist_learn.py itself, in this process, on ``data``: its settings and figures."""
-    from mnist_helpers.lesson import result as figures, run_lesson
+    from mnist_helpers.lesson import run_lesson
+    from mnist_helpers.model import result as figures
 
     started = time.perf_counter()
     with contextlib.redirect_stdout(Lines(EpochLines(None if quiet else sys.stdout))):

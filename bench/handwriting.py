@@ -429,7 +429,8 @@ def main():
             f"MNIST's stroke widths at {FINE * DIGIT_BOX} pixels: 10th percentile {low:.1f}, median {middle:.1f}, 90th {high:.1f}"
         )
         return
-    from mnist_helpers.lesson import result, run_lesson, settings
+    from mnist_helpers.lesson import run_lesson, settings
+    from mnist_helpers.model import result
 
     model = result(run_lesson(settings("--quiet", "--no-plots"), data=((x_train, _), (x_test, y_test)))).model
     if args.small_photos:

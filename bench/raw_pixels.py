@@ -17,7 +17,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from mnist_helpers.flags import silent  # noqa: E402
 from mnist_helpers.data import load_data  # noqa: E402
-from mnist_helpers.lesson import begin, result, run_lesson, settings  # noqa: E402
+from mnist_helpers.lesson import begin, run_lesson, settings  # noqa: E402
+from mnist_helpers.model import result  # noqa: E402
 
 begin(__name__)
 import keras  # noqa: E402

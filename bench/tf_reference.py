@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import mnist_helpers.keras_setup  # noqa: E402, F401
+import mnist_helpers.backend  # noqa: E402, F401
 import tensorflow as tf  # noqa: E402
 
 from mnist_by_hand import BATCH_SIZE, EPOCHS, EPSILON, HIDDEN_UNITS, LEARNING_RATE, RHO, initial_weights  # noqa: E402

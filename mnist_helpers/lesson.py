@@ -1,17 +1,12 @@
-"""mnist_learn.py's five script-only calls, top to bottom in the order the lesson makes them.
+"""mnist_learn.py's five script-only calls, top to bottom in the order the lesson makes them:
 
-1. ``begin(__name__)``, before Keras loads: Ctrl-C and errors as one sentence, the backend, a quiet start-up.
-2. ``settings = override(globals())``: each flag replaces the constant of its name (``--epochs 2`` sets
-   ``EPOCHS = 2``, nanoGPT's configurator), every constant is checked, edited or flagged, and the outputs
-   are checked before any training; the flags that are not constants come back as the settings.
-3. ``mnist = Loader(settings.data)``: the post's ``mnist.load_data()`` reads --data, $MNIST_DATA, Keras'
-   cache or Keras' download, checked, and says which (data.py).
+1. ``begin(__name__)``: before Keras loads, Ctrl-C and errors as one sentence, the backend, a quiet start-up.
+2. ``settings = override(globals())``: each flag replaces the constant of its name (nanoGPT's configurator),
+   every constant is checked, the outputs too; the flags that are not constants are the settings.
+3. ``mnist = Loader(settings.data)``: the post's load line reads --data, $MNIST_DATA or Keras' cache (data.py).
 4. ``started = show_plan(globals())``: the arrays checked against the model, then what fit is about to do.
-5. ``save_outputs_and_exit(settings, started, globals())``: what the figures mean, the model, the pictures,
-   the run's row in runs.csv; then the process ends.
-
-Below them, ``run_lesson`` runs the file itself in this process, as ``python mnist_learn.py`` would, for
-the tests, record.py and experiments.py.
+5. ``save_outputs_and_exit(settings, started, globals())``: the figures explained, the model, the pictures, the
+   run's row in runs.csv; then the process ends. Below them, ``run_lesson`` runs the file in this process.
 """
 
 import argparse
@@ -27,7 +22,7 @@ from .data import given as data_given
 from .errors import UserError
 from .flags import VALIDATIONS, add_quiet_flag, add_training_flags, batch_size_int, hidden_units_int, keras_file
 from .flags import path_arg, positive_int, seed_int, validation_choice
-from .model import Result, check_fit_inputs, plan, updates
+from .model import check_fit_inputs, plan, updates
 from .plumbing import process
 from .plumbing.files import Plan, ensure_writable_folder, said
 
@@ -153,24 +148,18 @@ def parser_for(lesson: dict) -> argparse.ArgumentParser:
     parser.add_argument(
         "--validation", choices=VALIDATIONS, default=validation, help=f"validation data (default {validation})"
     )
-    parser.add_argument(
-        "--raw-pixels",
-        action="store_true",
-        help="train on raw 0-255 pixels, as deleting the two normalize lines does, to see what scaling buys",
-    )
+    raw = "train on raw 0-255 pixels, as deleting the two normalize lines does, to see what scaling buys"
+    parser.add_argument("--raw-pixels", action="store_true", help=raw)
     parser.add_argument("--save-model", type=keras_file, metavar="PATH", help="save the trained model (a .keras file)")
     parser.add_argument(
         "--plots", type=path_arg, default=Path(PLOTS), metavar="DIR", help=f"folder for the pictures (default {PLOTS}/)"
     )
     parser.add_argument("--no-plots", action="store_true", help="draw no pictures (Matplotlib is then never loaded)")
     table = Path(runs.RUNS) if lesson.get("__name__") == "__main__" else None  # a run inside a program adds none
-    parser.add_argument(
-        "--runs",
-        type=path_arg,
-        default=table,
-        metavar="FILE",
-        help=f"the table of your runs this run's row is added to (default {table or 'none: a run inside another program'})",
+    said = (
+        f"the table of your runs this run's row is added to (default {table or 'none: a run inside another program'})"
     )
+    parser.add_argument("--runs", type=path_arg, default=table, metavar="FILE", help=said)
     parser.add_argument("--no-runs", action="store_const", const=None, dest="runs", help="add no row for this run")
     add_quiet_flag(parser)
     return parser
@@ -354,10 +343,3 @@ def constants(lesson_file=LESSON) -> dict:
     if missing := [name for name in CONSTANTS if name not in found]:
         raise UserError(f"{lesson_file.name} sets no {', '.join(missing)} in its constants cell; put the line back.")
     return {name: check_constant(name, found[name], lesson_file.name, line_of(text, name)) for name in CONSTANTS}
-
-
-def result(lesson: dict) -> Result:
-    """The figures a run of the lesson left, as its caller wants them."""
-    history, count = lesson["history"].history, len(lesson["x_train"])
-    steps = updates(lesson["EPOCHS"], lesson["BATCH_SIZE"], count)
-    return Result(lesson["model"], history, lesson["test_loss"], lesson["test_acc"], steps)

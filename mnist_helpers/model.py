@@ -211,6 +211,13 @@ class Result:
     updates: int  # gradient updates made: epochs × batches per epoch
 
 
+def result(lesson: dict) -> Result:
+    """The figures a run of the lesson left, as its caller wants them."""
+    history, count = lesson["history"].history, len(lesson["x_train"])
+    steps = updates(lesson["EPOCHS"], lesson["BATCH_SIZE"], count)
+    return Result(lesson["model"], history, lesson["test_loss"], lesson["test_acc"], steps)
+
+
 def network_line(inputs: int, layers: list, weights: int) -> str:
     """The network in one line: its inputs, each dense layer as (units, activation), and its weight count."""
     dense = " → ".join(f"Dense({units}, {activation})" for units, activation in layers)

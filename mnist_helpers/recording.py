@@ -105,7 +105,7 @@ KIND = "a recording made by record.py (an .npz file)"
 
 def load(path) -> dict:
     """A recording written by ``save`` (record.py --out), read by the one bounded reader
-    (mnist_helpers/archive.py) and checked: the arrays a page and a GIF need, the weights as float32."""
+    (mnist_helpers/plumbing/files.py) and checked: the arrays a page and a GIF need, the weights as float32."""
     path = Path(path)
     fix = f"make it again with `python record.py --out {path}`"
     try:

@@ -116,7 +116,8 @@ def as_data(arrays: dict):
 
 def train_here(*flags, data):
     """The lesson in this process: mnist_learn.py itself, run with these flags (and --no-plots) on this data."""
-    from mnist_helpers.lesson import result, run_lesson, settings
+    from mnist_helpers.lesson import run_lesson, settings
+    from mnist_helpers.model import result
 
     return result(run_lesson(settings(*flags, "--no-plots"), data=data))
 

@@ -25,7 +25,7 @@ def one_batch(digits):
 def keras_twin(weights, optimizer="rmsprop"):
     import keras
 
-    keras.backend.clear_session(free_memory=False)  # as lesson_run does: no full collection each time
+    keras.backend.clear_session(free_memory=False)  # as run_lesson does: no full collection each time
     model = keras.Sequential(
         [
             keras.Input(shape=(784,)),

@@ -1,4 +1,4 @@
-"""Why the network answered so: each pixel's share of a score (mnist_helpers/contributions.py)."""
+"""Why the network answered so: each pixel's share of a score (mnist_helpers/model.py)."""
 
 import numpy as np
 from conftest import page_weights, ROOT

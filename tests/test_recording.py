@@ -199,7 +199,7 @@ def bomb(path, recording, name, count):
 
 
 def test_the_recording_loader_has_the_mnist_loaders_guards(recorded, tmp_path):
-    """Issue 33, item 4: the one bounded reader (mnist_helpers/archive.py) and a check of every array:
+    """Issue 33, item 4: the one bounded reader (mnist_helpers/plumbing/files.py) and a check of every array:
     a FIFO, a deflate bomb, damaged members, wrong types and shapes, NaN and inf are one sentence each,
     and nothing the file merely claims is allocated."""
     import os

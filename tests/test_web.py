@@ -475,7 +475,7 @@ def test_the_pages_training_loop_is_mnist_by_hands(browser):
 
 def test_pixel_contributions_and_pushes_add_up_to_each_score(browser):
     """For sample digits and every output: the pixels' contributions plus the constant are the score the
-    network computes (to 1e-5) and equal contributions.py's; the hidden units' pushes plus the bias too."""
+    network computes (to 1e-5) and equal model.py's; the hidden units' pushes plus the bias too."""
     weights, (images, _) = shipped()
     page = Page(browser, WEB)
     for image in images[:4]:

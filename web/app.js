@@ -77,7 +77,7 @@ function forward(pixels) {
   return { hidden, scores, probabilities: softmax(scores) };
 }
 
-// ---- Why it answered so: each pixel's share of a score (mnist_helpers/contributions.py) --------
+// ---- Why it answered so: each pixel's share of a score (mnist_helpers/model.py) --------
 // With the drawing's hidden units on or off as they are, a score is linear in the pixels: the sum
 // of x[i] times the pixel's weight through the units that are on, plus the biases' constant.
 function pixelContributions(pixels, hidden, digit) {
