@@ -62,7 +62,7 @@ def dense_weights(model, path) -> list[np.ndarray]:
 
 
 def check_page_weights(weights: list[np.ndarray], path) -> None:
-    """The arrays as the page uses them (web/app.js checks the same when it loads): w1 (784, n), b1 (n,),
+    """The arrays as the page uses them (web/network.js checks the same when it loads): w1 (784, n), b1 (n,),
     w2 (n, 10), b2 (10,), every number finite."""
     shapes = [array.shape for array in weights]
     hidden = shapes[0][1] if shapes and len(shapes[0]) == 2 else None

@@ -30,7 +30,7 @@ dark ink on light paper, with uneven light, at any size, anywhere in the frame, 
    gave its digits), then **centred by mass** in 28 × 28 with whole-pixel shifts, as MNIST (a shift
    within 0.005 of a half pixel blends the two nearest places: ``centre_by_mass``).
 
-``web/app.js`` takes every step in the same order with the same constants, function for function,
+``web/prepare.js`` takes every step in the same order with the same constants, function for function,
 from the pad's grey levels on; ``tests/test_web.py`` feeds both the same 36 drawings and checks
 that they agree within 0.01.
 

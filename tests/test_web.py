@@ -21,6 +21,7 @@ from mnist_helpers.digit_image import read_digit
 from mnist_helpers.errors import UserError
 
 WEB = ROOT / "web"
+SCRIPTS = ("network.js", "prepare.js", "page.js")  # as index.html loads them, in this order
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements-dev.txt)")
 pytestmark = [
@@ -82,7 +83,7 @@ class Page:
 def page_with(folder: Path, model_path, *flags) -> Path:
     """A copy of the page with ``model_path``'s weights, written by export_web.py (and its sample, unless
     ``flags`` ask export_web.py for another)."""
-    for name in ("index.html", "app.js", "style.css", "sample.js", "recording.js"):
+    for name in ("index.html", *SCRIPTS, "style.css", "sample.js", "recording.js"):
         shutil.copy(WEB / name, folder / name)
     export_web.main(["--model", str(model_path), "--out", str(folder / "weights.js"), *flags])
     return folder
@@ -100,13 +101,13 @@ SEVEN = [[(0.25, 0.18), (0.75, 0.18), (0.42, 0.85)]]
 
 def test_the_page_its_sample_and_its_recording_are_small():
     sizes = {path.name: path.stat().st_size for path in WEB.iterdir()}
-    assert set(sizes) == {"index.html", "app.js", "style.css", "weights.js", "sample.js", "recording.js"}
+    assert set(sizes) == {"index.html", *SCRIPTS, "style.css", "weights.js", "sample.js", "recording.js"}
     assert sum(sizes.values()) - sizes["recording.js"] <= 600_000, sizes
     assert sum(sizes.values()) <= 1_600_000, sizes
 
 
 def test_the_page_fetches_nothing_from_the_network():
-    for name in ("index.html", "app.js", "style.css"):
+    for name in ("index.html", *SCRIPTS, "style.css"):
         text = (WEB / name).read_text()
         assert "http://" not in text and "https://" not in text and "fetch(" not in text, name
 
@@ -242,7 +243,7 @@ def test_a_small_drawing_is_thinned_as_digit_image_does(browser, tmp_path):
 
 def copy_of_the_page(folder: Path, weights: str | None) -> Path:
     """The page with ``weights`` as its weights.js (None: no weights.js at all)."""
-    for name in ("index.html", "app.js", "style.css"):
+    for name in ("index.html", *SCRIPTS, "style.css"):
         shutil.copy(WEB / name, folder / name)
     if weights is not None:
         (folder / "weights.js").write_text(weights)
@@ -419,13 +420,18 @@ def test_a_centre_on_a_half_pixel_places_the_digit_alike_in_the_page_and_python(
 def test_the_page_and_digit_image_share_their_constants():
     from mnist_helpers import digit_image
 
-    script = (WEB / "app.js").read_text()
-    found = {name: value for name, value in re.findall(r"^const ([A-Z_]+) = ([-\d.e\[\], ]+);", script, re.M)}
+    def constants(script: str) -> dict:
+        text = (WEB / script).read_text()
+        return {name: value for name, value in re.findall(r"^const ([A-Z_]+) = ([-\d.e\[\], ]+);", text, re.M)}
+
+    found = constants("prepare.js")  # the preparation's twin: digit_image.py's constants in one file
     shared = ("FRAME", "DIGIT_BOX", "WEAKEST_INK", "NOISE_LEVEL", "FINE", "COARSE_SIDE", "MNIST_STROKES", "MID_SIDE")
     for name in (*shared, "SHADOW_SHARE", "SHADOW_DEPTH", "SHADOW_GAP", "HALF_BLEND"):
         assert json.loads(found[name]) == pytest.approx(getattr(digit_image, name)), name
+    found = constants("page.js")
     for name in ("RED", "BLUE"):  # the page's colours of a weight are the animation's
         assert tuple(json.loads(found[name])) == getattr(recording, name), name
+    found = constants("network.js")
     for name in ("LEARNING_RATE", "RHO", "EPSILON"):  # the page's RMSprop is mnist_by_hand.py's
         assert float(found[name]) == getattr(mnist_by_hand, name), name
 
