@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from mnist_helpers.data import idx_header, write_idx  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
-from damaged import npz_with  # noqa: E402  (tests/damaged.py)
+from support import npz_with  # noqa: E402  (tests/support.py)
 
 IDX_NAMES = {
     "x_train": "train-images-idx3-ubyte",

@@ -20,8 +20,8 @@ from PIL import Image
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the project, and the tests' page driver
-from test_web import ARGS, WEB, Page, drawings  # noqa: E402
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the project, and the tests' page driver (tests/support.py)
+from support import ARGS, WEB, Page, drawings  # noqa: E402
 
 from mnist_helpers import digit_image as di  # noqa: E402
 

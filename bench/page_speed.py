@@ -19,8 +19,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the project, and the tests' page driver
-from test_web import ARGS, ZERO, Page  # noqa: E402  (the tests' browser flags, drawing and page driver)
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the project, and the tests' page driver (tests/support.py)
+from support import ARGS, ZERO, Page  # noqa: E402  (the tests' browser flags, drawing and page driver)
 
 
 def main() -> None:

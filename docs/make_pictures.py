@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+from support import ABOUT  # noqa: E402  (what the shipped page says of its weights, which a test checks)
 
 
 def python(*args, cwd=ROOT):
@@ -44,9 +45,6 @@ def replace_in_page(page: Path, name: str, text: str) -> None:
     if not pattern.search(old):
         raise SystemExit(f"{page.name} has no <!-- {name}: ... --> marker")
     page.write_text(pattern.sub(lambda m: m.group(1) + text.strip() + "\n" + m.group(2), old))
-
-
-ABOUT = "the default run of mnist_learn.py (python mnist_learn.py: 5 epochs, batches of 128, seed 1337)"
 
 
 def run(scratch: Path) -> None:
@@ -87,7 +85,7 @@ def recording(scratch: Path) -> None:
 
 def predict(scratch: Path) -> None:
     import numpy as np
-    from pictures import scan
+    from support import scan
 
     from mnist_helpers.flags import silent
     from mnist_helpers.data import load_data
@@ -103,7 +101,7 @@ def predict(scratch: Path) -> None:
 
 def page(scratch: Path) -> None:
     from playwright.sync_api import sync_playwright
-    from test_web import ARGS, CHROMIUM, SEVEN, Page
+    from support import ARGS, CHROMIUM, SEVEN, Page
 
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)

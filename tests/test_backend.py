@@ -4,7 +4,7 @@ named in the output; a backend that cannot run is one sentence and exit code 2, 
 import re
 
 import pytest
-from conftest import assert_clean_failure, clean_env, on_the_fresh_run, run_script
+from support import assert_clean_failure, clean_env, on_the_fresh_run, run_script
 
 from mnist_helpers import backend
 from mnist_helpers.errors import UserError

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import MNIST_DATA, ROOT, as_data, clean_env, needs_mnist, on_the_default_run, run_script
+from support import MNIST_DATA, ROOT, as_data, clean_env, needs_mnist, on_the_default_run, run_script
 
 import mnist_by_hand
 from mnist_helpers.lesson import parser_for, run_lesson, settings

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
-from pictures import PAPER, in_shadow, page, save, write_bomb, write_truncated_jpeg
+from support import PAPER, in_shadow, page, save, write_bomb, write_truncated_jpeg
 
 from mnist_helpers import digit_image
 from mnist_helpers.digit_image import open_image, read_digit, to_mnist_digit

@@ -14,7 +14,7 @@ import time
 
 import pytest
 from PIL import Image
-from conftest import ROOT, TRAIN_COUNT, clean_env, train_here
+from support import ROOT, TRAIN_COUNT, clean_env, train_here
 
 import experiments
 from experiments import EXPERIMENTS
@@ -278,18 +278,3 @@ def test_a_table_from_a_spreadsheet_or_with_odd_cells_is_read_and_written_right(
     assert read_rows(tmp_path) == [row]
     table = markdown_table([row]).splitlines()
     assert [line.count(" | ") for line in table] == [len(COLUMNS) - 1] * 3 and "a \\| b c" in table[2]
-
-
-def test_the_raw_pixel_range_a_run_states_holds_every_raw_figure_the_docs_give():
-    """Issue 32: a raw run said "expect about 80%" and gave 0.9148; the docs' table said 0.7933 and 0.9001
-    while their text quoted 0.8507 and 0.9148. Now one range, said by the run and the docs, holds them all."""
-    from mnist_helpers.model import RAW_PIXELS_HIGHEST, RAW_PIXELS_LOWEST, RAW_PIXELS_NOTE
-
-    page = (ROOT / "docs" / "experiments.md").read_text()
-    table = [float(line.split("|")[8]) for line in page.splitlines() if re.match(r"\| normalize +\| raw", line)]
-    text = page[page.index("The figures are that machine's") : page.index("What it shows")]
-    quoted = [float(figure) for figure in re.findall(r"\b0\.\d{4}\b", text)]
-    assert len(table) == 2 and len(quoted) == 5 and set(table) <= set(quoted)
-    said = f"expect {RAW_PIXELS_LOWEST}% to {RAW_PIXELS_HIGHEST}%"
-    assert said in RAW_PIXELS_NOTE and said in " ".join(text.split())
-    assert all(RAW_PIXELS_LOWEST <= 100 * figure <= RAW_PIXELS_HIGHEST for figure in table + quoted + [0.9148, 0.8507])

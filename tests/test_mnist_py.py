@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import ROOT, assert_clean_failure, clean_env, run_script
+from support import ROOT, assert_clean_failure, clean_env, run_script
 from PIL import Image
 
 import mnist as mnist_py

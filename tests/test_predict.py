@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, clean_env
+from support import ROOT, clean_env
 from PIL import Image
-from pictures import page, save, write_bomb, write_truncated_jpeg
+from support import page, save, write_bomb, write_truncated_jpeg
 
 import predict
 from mnist_helpers.digit_image import read_digit

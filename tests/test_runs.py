@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, as_data
-from test_mnist_learn import edited_lesson
+from support import ROOT, as_data, edited_lesson
 
 import experiments
 from mnist_helpers import runs

@@ -2,15 +2,14 @@
 
 import base64
 import json
-import math
 import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, page_sample, page_weights
-from pictures import in_shadow
+from support import CHROMIUM, ONE, SCRIPTS, SEVEN, WEB, ZERO, Page, drawings, page_sample, page_weights
+from support import ARGS
 from PIL import Image
 
 import export_web
@@ -20,24 +19,11 @@ from mnist_helpers.model import pixel_contributions
 from mnist_helpers.digit_image import read_digit
 from mnist_helpers.errors import UserError
 
-WEB = ROOT / "web"
-SCRIPTS = ("network.js", "prepare.js", "page.js")  # as index.html loads them, in this order
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements-dev.txt)")
 pytestmark = [
     pytest.mark.skipif(
         CHROMIUM is None, reason="no chromium on PATH: install Debian's chromium (apt-get install chromium)"
     ),
-]
-ARGS = [  # as root in a container, with no network: no sandbox, no background connections
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
 ]
 
 
@@ -47,37 +33,6 @@ def browser():
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
-
-
-class Page:
-    """A page opened from the file system, with every console error and every request it made."""
-
-    def __init__(self, browser, folder: Path, width: int = 1100, height: int = 900):
-        self.errors, self.requests = [], []
-        self.page = browser.new_page(viewport={"width": width, "height": height})
-        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("request", lambda request: self.requests.append(request.url))
-        self.page.goto((folder / "index.html").as_uri())
-
-    def draw(self, strokes):
-        """Strokes in the pad's own coordinates, 0 to 1, drawn with the mouse."""
-        box = self.page.locator("#pad").bounding_box()
-        for stroke in strokes:
-            at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
-            self.page.mouse.move(*at[0])
-            self.page.mouse.down()
-            for x, y in at[1:]:
-                self.page.mouse.move(x, y, steps=2)
-            self.page.mouse.up()
-        self.page.wait_for_function("() => window.mnistPage.state.lastUpdateMs !== null")
-
-    def state(self):
-        return self.page.evaluate(
-            """() => { const s = window.mnistPage.state;
-                return { seen: s.seen && Array.from(s.seen), ms: s.lastUpdateMs,
-                         probabilities: s.result && Array.from(s.result.probabilities) }; }"""
-        )
 
 
 def page_with(folder: Path, model_path, *flags) -> Path:
@@ -92,18 +47,6 @@ def page_with(folder: Path, model_path, *flags) -> Path:
 def prepared_apart(in_page, python: np.ndarray) -> float:
     """The mean difference between the page's 28 × 28 and digit_image.py's."""
     return float(np.abs(np.asarray(in_page, np.float64).reshape(28, 28) - python).mean())
-
-
-ONE = [[(0.5, 0.15), (0.5, 0.85)]]
-ZERO = [[(0.5 + 0.22 * math.sin(t * math.pi / 10), 0.5 - 0.33 * math.cos(t * math.pi / 10)) for t in range(21)]]
-SEVEN = [[(0.25, 0.18), (0.75, 0.18), (0.42, 0.85)]]
-
-
-def test_the_page_its_sample_and_its_recording_are_small():
-    sizes = {path.name: path.stat().st_size for path in WEB.iterdir()}
-    assert set(sizes) == {"index.html", *SCRIPTS, "style.css", "weights.js", "sample.js", "recording.js"}
-    assert sum(sizes.values()) - sizes["recording.js"] <= 600_000, sizes
-    assert sum(sizes.values()) <= 1_600_000, sizes
 
 
 def test_the_page_fetches_nothing_from_the_network():
@@ -225,11 +168,6 @@ def re_escape(text: str) -> str:
     return re.escape(text)
 
 
-def test_the_readme_screenshot_is_a_real_page():
-    with Image.open(ROOT / "docs" / "web_page.png") as image:
-        assert image.width >= 800 and np.asarray(image.convert("L")).std() > 20
-
-
 def test_a_small_drawing_is_thinned_as_digit_image_does(browser, tmp_path):
     """Drawn small, the pen's strokes are broad for the digit: page and Python thin them alike."""
     page = Page(browser, WEB)
@@ -317,34 +255,6 @@ def test_export_writes_any_model_name_as_data_and_refuses_what_the_page_cannot_r
     with pytest.raises(UserError, match="both layers with their biases"):
         export_web.main(["--model", str(tmp_path / "no_bias.keras"), "--out", str(out)])
     assert out.read_text() == script  # the earlier file stays
-
-
-def drawings(folder: Path) -> list[Path]:
-    """44 drawings on the pad's 280 × 280 white, as PNGs: each digit small and thin off in a corner, large
-    and thick, and middling elsewhere; then six more, thinner and thicker still; then eight middling ones in
-    a shadow with a hard edge."""
-    from PIL import ImageDraw, ImageFont
-
-    variants = [(80, 2, (60, 70)), (210, 14, (140, 140)), (140, 7, (185, 170))]  # size, stroke, centre
-    variants_more = [(230, 1, (140, 140)), (60, 10, (200, 80)), (170, 22, (120, 150))]
-    paths = []
-    for i, (digit, (size, stroke, centre)) in enumerate(
-        [(d, v) for d in range(10) for v in variants] + [(d, v) for d, v in zip((2, 3, 5, 6, 8, 9), variants_more * 2)]
-    ):
-        picture = Image.new("RGB", (280, 280), "white")
-        font = ImageFont.load_default(size=size)
-        ImageDraw.Draw(picture).text(
-            centre, str(digit), fill="black", font=font, anchor="mm", stroke_width=stroke, stroke_fill="black"
-        )
-        paths.append(folder / f"drawing{i}_{digit}.png")
-        picture.save(paths[-1])
-    # Eight more under a hand's shadow with a hard edge: the digit inside it, across its edge, beside it.
-    for k, (side, reach) in enumerate([("left", 0.5), ("top", 0.35), ("right", 0.6), ("bottom", 0.45)] * 2):
-        picture = Image.open(paths[3 * k + 2]).convert("L")  # a middling digit, right of and below the middle
-        shaded = in_shadow(picture, side, reach, slant=0.1 * (k - 4))
-        paths.append(folder / f"shadow{k}_{side}.png")
-        Image.fromarray(np.rint(shaded).astype(np.uint8)).save(paths[-1])
-    return paths
 
 
 def test_the_page_prepares_a_drawing_as_digit_image_does(browser, tmp_path):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from damaged import npz_with
-from conftest import IDX_FILES, assert_clean_failure, offline_env, run_script, write_idx_folder
+from support import npz_with
+from support import IDX_FILES, assert_clean_failure, offline_env, run_script, write_idx_folder
 
 from mnist_helpers.flags import silent
 from mnist_helpers.errors import UserError
@@ -397,7 +397,7 @@ def test_an_npz_whose_headers_disagree_is_refused_before_its_data_is_read(tmp_pa
     import sys
     import zipfile
 
-    from conftest import ROOT, clean_env
+    from support import ROOT, clean_env
 
     if not Path("/proc/self/status").exists():
         pytest.skip("the process's peak memory is read from /proc/self/status (Linux)")

@@ -9,7 +9,8 @@ import time
 
 import numpy as np
 import pytest
-from conftest import (
+from support import (
+    edited_lesson,
     ROOT,
     SMALL_RUN,
     as_data,
@@ -240,14 +241,6 @@ def test_deleting_the_normalize_lines_trains_on_raw_pixels_as_the_flag_does(digi
     assert (deleted["test_loss"], deleted["test_acc"]) == (flagged["test_loss"], flagged["test_acc"])
     for a, b in zip(deleted["model"].get_weights(), flagged["model"].get_weights()):
         assert a.tobytes() == b.tobytes()
-
-
-def edited_lesson(folder, old: str, new: str):
-    """A copy of the lesson with one line changed as a reader would change it."""
-    source = LESSON.read_text(encoding="utf-8")
-    assert source.count(old) == 1, old
-    (folder / "mnist_learn.py").write_text(source.replace(old, new), encoding="utf-8")
-    return folder / "mnist_learn.py"
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 from PIL import Image
-from pictures import page, save
+from support import page, save
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 import experiments  # noqa: E402

@@ -17,7 +17,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, assert_clean_failure, clean_env, run_script
+from support import ROOT, assert_clean_failure, clean_env, run_script
 
 from mnist_helpers.plumbing import process
 from mnist_helpers.errors import UserError
@@ -216,7 +216,7 @@ def test_a_full_disk_after_training_loses_no_file_and_leaves_nothing(tiny_disk, 
     Keras' own saving left in the temporary folder (issue 32: a tmpXXXX/assets folder stayed)."""
     import tempfile
 
-    from conftest import SMALL_RUN, as_data
+    from support import SMALL_RUN, as_data
 
     from mnist_helpers.lesson import run_lesson, settings
 

@@ -1,11 +1,13 @@
-"""The shape facts the post prints, and the check that explains the post's two errors before fit."""
+"""The model: the fit's shape check that explains the post's two errors before fit, the shape facts the post
+prints, and why the network answered so: each pixel's share of a score (mnist_helpers/model.py)."""
 
 import numpy as np
 import pytest
+from support import ROOT, page_weights
 
-from mnist_helpers.errors import UserError
-from mnist_helpers.model import check_fit_inputs
 from mnist_helpers.data import shape_table
+from mnist_helpers.errors import UserError
+from mnist_helpers.model import check_fit_inputs, layer_kinds, network_weights, pixel_contributions
 
 
 class FakeShapes:
@@ -54,3 +56,36 @@ def test_raw_integer_pixels_pass_and_mismatched_lengths_do_not():
 
 def test_correct_inputs_pass():
     check_fit_inputs(FakeShapes, np.zeros((5, 784), "float32"), np.zeros((5, 10), "float32"), "x_train", "y_train")
+
+
+def test_the_contributions_of_every_digit_give_keras_probabilities(synthetic_run, digits):
+    """For each test digit, the ten sums of pixel contributions plus their constants are the ten scores:
+    their softmax is what Keras' model predicts."""
+    result, _ = synthetic_run
+    weights = network_weights(result.model)
+    x = digits["x_test"][:20].reshape(20, 784).astype("float32") / 255
+    predicted = result.model.predict(x, verbose=0)
+    for pixels, probabilities in zip(x, predicted):
+        scores = np.array(
+            [sum(map(float, c)) + k for c, k in (pixel_contributions(weights, pixels, d) for d in range(10))]
+        )
+        exp = np.exp(scores - scores.max())
+        np.testing.assert_allclose(exp / exp.sum(), probabilities, atol=1e-5)
+
+
+def test_a_pixel_without_ink_contributes_nothing_and_the_map_changes_with_the_digit():
+    weights = page_weights((ROOT / "web" / "weights.js").read_text())
+    x = np.zeros(784, "float32")
+    x[300:310] = 1.0
+    seven, _ = pixel_contributions(weights, x, 7)
+    one, _ = pixel_contributions(weights, x, 1)
+    assert np.count_nonzero(seven) <= 10 and not seven[:300].any()
+    assert not np.allclose(seven, one)
+
+
+def test_models_built_otherwise_have_no_such_weights():
+    import keras
+
+    other = keras.Sequential([keras.Input((784,)), keras.layers.Dense(16, activation="tanh"), keras.layers.Dense(10)])
+    assert network_weights(other) is None
+    assert layer_kinds(other) == ["Dense(tanh)", "Dense(linear)"]
