@@ -280,7 +280,7 @@ def cases(work: Path, data: Path, arrays: dict, model: Path) -> list:
             [],
             "",
             (0,),
-            shell=f"{py} {ROOT}/mnist_learn.py --data {data} --no-plots --epochs 1 2>&-",
+            shell=f"{py} {ROOT}/mnist_learn.py --data {data} --no-plots --no-runs --epochs 1 2>&-",
         ),
         *[
             Case(
