@@ -34,7 +34,7 @@ from mnist_helpers.runs import RUNS
 
 MARK = "mnist-learn experiments.py"  # in each picture's PNG: the only pictures a run may replace
 from mnist_helpers.data import load_data
-from mnist_helpers.runs import CSV_NAME, MARKDOWN_NAME, make_row, markdown_table, read_rows, update_rows
+from mnist_helpers.runs import CSV_NAME, MARKDOWN_NAME, markdown_table, table_row, read_rows, update_rows
 
 OUT = "experiments"  # where the table and pictures go (a --quick run: into OUT/quick)
 LECUN_EPOCHS = 60  # to convergence: by then the training set is learnt completely (train accuracy 1.0000)
@@ -182,7 +182,7 @@ def run_experiments(names: list, options, data, replaced: set = frozenset()) -> 
                 if not options.quiet:
                     print(f"  test accuracy {done[key].test_accuracy:.4f}, {done[key].seconds:.1f} s", flush=True)
             outcomes.append(done[key])
-            new_rows.append(make_row(name, label(setting, options.quick), done[key], done[key]))
+            new_rows.append(table_row(name, label(setting, options.quick), done[key]))
             # Save after every run: Ctrl-C keeps what is finished, this session's and the earlier rows not rerun yet.
             notes = [quick_note(data) if options.quick else LECUN_NOTE]
             labels = [label(setting, options.quick) for setting, _ in choices]

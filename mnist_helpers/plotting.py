@@ -352,9 +352,9 @@ def run_label(number: int, row: dict, backend: bool = False) -> str:
     (the backend too, when ``backend``: where the runs drawn together ran on several)."""
     label = f"#{number}: {row['EPOCHS']} epochs × batch {row['BATCH_SIZE']}, {row['HIDDEN_UNITS']} units"
     extras = [
-        "raw pixels" if row["SCALE_PIXELS"] == "False" else "",
+        "raw pixels" if row["SCALE_PIXELS"] is False else "",
         "split validation" if row["VALIDATION"] == "split" else "",
-        f"seed {row['SEED']}" if row["SEED"] not in ("1337", "") else "",
+        f"seed {row['SEED']}" if row["SEED"] not in (1337, None) else "",
         backend_of(row) if backend else "",
     ]
     return ", ".join([label, *filter(None, extras)]).replace("$", r"\$")  # a cell's text drawn as text, not math
@@ -362,7 +362,7 @@ def run_label(number: int, row: dict, backend: bool = False) -> str:
 
 def backend_of(row: dict) -> str:
     """The backend a row of runs.csv ran on, its first word ('tensorflow'); a log without one: 'backend unknown'."""
-    return (row["backend"].split() or ["backend unknown"])[0]
+    return (str(row["backend"] or "").split() or ["backend unknown"])[0]
 
 
 def runs_figure(rows: list[dict], last_is_this_run: bool = True):
@@ -376,7 +376,7 @@ def runs_figure(rows: list[dict], last_is_this_run: bool = True):
     several = len({backend_of(row) for _, row in shown}) > 1
     for k, (number, row) in enumerate(shown):
         mine = last_is_this_run and number == len(rows)
-        accuracies = [float(a) for a in row["val accuracy per epoch"].split()]
+        accuracies = row["val accuracy per epoch"] or []
         curves_ax.plot(
             range(1, len(accuracies) + 1),
             accuracies,
@@ -385,8 +385,8 @@ def runs_figure(rows: list[dict], last_is_this_run: bool = True):
             linewidth=3 if mine else 1.5,
             label=run_label(number, row, several) + (" (this run)" if mine else ""),
         )
-        if row["seconds"]:  # a log without the time a run took has no point on this side
-            test, seconds = float(row["test accuracy"]), float(row["seconds"])
+        if row["seconds"] is not None:  # a log without the time a run took has no point on this side
+            test, seconds = row["test accuracy"], row["seconds"]
             time_ax.scatter(seconds, test, s=90 if mine else 40, color=f"C{k}", zorder=3)
             time_ax.annotate(f"#{number}", (seconds, test), xytext=(5, 4), textcoords="offset points")
     epoch_axis(curves_ax, "validation accuracy", "validation accuracy after each epoch")

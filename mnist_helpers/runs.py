@@ -20,13 +20,22 @@ from .plumbing.files import BINARY, NONBLOCK, NotAFile, append_whole, cannot_rea
 RUNS = "runs.csv"  # in the folder the lesson runs in
 SETTINGS = ("EPOCHS", "BATCH_SIZE", "HIDDEN_UNITS", "VALIDATION", "SCALE_PIXELS", "SEED", "backend", "keras")
 COLUMNS = ("when", *SETTINGS, "updates", "seconds", "test loss", "test accuracy", "val accuracy per epoch")
+# The one row format of a run, in runs.csv and in the experiments table (which adds its own columns): how a
+# column's text reads back. In memory numbers are numbers, a list a list, a missing or empty cell None;
+# other columns are text, a column this project does not know kept as it is.
+TYPES = {
+    **dict.fromkeys(("EPOCHS", "BATCH_SIZE", "HIDDEN_UNITS", "SEED", "updates"), int),
+    **dict.fromkeys(("seconds", "test loss", "test accuracy", "train accuracy", "val accuracy", "test error %"), float),
+    "SCALE_PIXELS": lambda text: {"True": True, "False": False}[text],
+    "val accuracy per epoch": lambda text: [float(value) for value in text.split()],
+}
+WRITTEN = {"seconds": "{:.1f}", "test loss": "{:.4f}"}  # as the run printed them; the rest as Python prints them
 # What makes a file a table of runs: a log written by an earlier or a later version has these, and may lack
 # the other columns (they read as empty) or have more (kept, and given an empty cell in the rows added).
 REQUIRED = ("when", "EPOCHS", "BATCH_SIZE", "HIDDEN_UNITS", "test accuracy")
 ROW, ROW_FIX = "this run's row", "pass --runs another file or --no-runs"
 SHOWN = 5  # runs the comparison lists: this one and the four before it
 MOST_BYTES = 64 * 2**20  # a table of runs larger than this is not one (a row is about 150 bytes)
-FIGURES = ("seconds", "test accuracy", "val accuracy per epoch")  # numbers (the last, one per epoch) read back
 
 
 class Unreadable(Exception):
@@ -34,22 +43,42 @@ class Unreadable(Exception):
 
 
 def row_of(lesson: dict, backend: str, keras_version: str, updates: int, seconds: float) -> dict:
-    """A run's row: its settings, and its figures as the run printed them (test accuracy as the post's
-    ``print('test accuracy:', test_acc)`` shows it, the rest as Keras' progress bar and the results line)."""
+    """A run's row: its settings, and its figures (test accuracy to the last digit the post's
+    ``print('test accuracy:', test_acc)`` shows)."""
     x_train = lesson["x_train"]
     return {
         "when": datetime.now().isoformat(timespec="seconds"),
-        **{name: str(lesson[name]) for name in ("EPOCHS", "BATCH_SIZE", "HIDDEN_UNITS", "VALIDATION")},
-        "SCALE_PIXELS": str(bool(x_train.dtype.kind == "f" and x_train.size and x_train.max() <= 1)),
-        "SEED": str(lesson["SEED"]),
+        **{name: lesson[name] for name in ("EPOCHS", "BATCH_SIZE", "HIDDEN_UNITS", "VALIDATION", "SEED")},
+        "SCALE_PIXELS": bool(x_train.dtype.kind == "f" and x_train.size and x_train.max() <= 1),
         "backend": backend,
         "keras": keras_version,
-        "updates": str(updates),
-        "seconds": f"{seconds:.1f}",
-        "test loss": f"{lesson['test_loss']:.4f}",
-        "test accuracy": str(lesson["test_acc"]),
-        "val accuracy per epoch": " ".join(f"{a:.4f}" for a in lesson["history"].history["val_accuracy"]),
+        "updates": updates,
+        "seconds": seconds,
+        "test loss": float(lesson["test_loss"]),
+        "test accuracy": float(lesson["test_acc"]),
+        "val accuracy per epoch": [float(a) for a in lesson["history"].history["val_accuracy"]],
     }
+
+
+def as_text(column: str, value) -> str:
+    """A cell of the row format as a file holds it ('' for None); ``typed`` reads it back."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return " ".join(f"{item:.4f}" for item in value)  # as Keras' progress bar shows an epoch's figure
+    return WRITTEN.get(column, "{}").format(value) if isinstance(value, (int, float)) else str(value)
+
+
+def typed(header, cells, number: int) -> dict:
+    """A line of a table as the row format holds it (``TYPES``); Unreadable names a cell that does not read."""
+    row = {}
+    for column, text in zip(header, cells):
+        try:
+            row[column] = TYPES[column](text.replace(",", "")) if text and column in TYPES else text or None
+        except (ValueError, KeyError):
+            kind = "True or False" if column == "SCALE_PIXELS" else "a number"
+            raise Unreadable(f"row {number}'s {column} is {text!r}, not {kind}")
+    return row
 
 
 def read_runs(path) -> list[dict]:
@@ -58,44 +87,42 @@ def read_runs(path) -> list[dict]:
 
 
 def _read_table(path) -> tuple[tuple, list[dict]]:
-    """(the header, as the file names its columns, or () for no file or an empty one; the rows)."""
+    """(the header, as the file names its columns, or () for no file or an empty one; the rows, typed)."""
     try:
-        text = read_bounded(Path(path), MOST_BYTES).decode("utf-8-sig")  # -sig: a spreadsheet's byte-order mark
+        return parse_table(read_bounded(Path(path), MOST_BYTES))
     except FileNotFoundError:
         return (), []
     except NotAFile as kind:
         raise Unreadable(f"it is {kind}, not a file")
-    except UnicodeDecodeError:
-        raise Unreadable("it is not text (damaged bytes)")
     except ValueError as error:  # read_bounded's: more than MOST_BYTES
         raise Unreadable(f"{error}, more than any table of runs")
     except OSError as error:
         raise Unreadable(f"it cannot be read ({error.strerror or error})")
+
+
+def parse_table(data: bytes, required=REQUIRED, columns=COLUMNS, what="a table of runs") -> tuple[tuple, list[dict]]:
+    """The one reader of a table in the row format, runs.csv and results.csv alike: (its header, or () when it
+    is empty; its rows, typed, each with every one of ``columns``). Unreadable says why it is not such a table."""
     try:
-        lines = list(csv.reader(io.StringIO(text, newline="")))
+        text = data.decode("utf-8-sig")  # -sig: a spreadsheet's byte-order mark
+        lines = [line for line in csv.reader(io.StringIO(text, newline="")) if line]  # no blank line a spreadsheet left
+    except UnicodeDecodeError:
+        raise Unreadable("it is not text (damaged bytes)")
     except csv.Error as error:
         raise Unreadable(f"it is not a table ({error})")
-    lines = [line for line in lines if line]  # a blank line a spreadsheet left
     if not lines:
         return (), []
-    header = lines[0]
-    if not set(REQUIRED) <= set(header) or len(set(header)) < len(header):
-        raise Unreadable("its columns are not those of a table of runs")
+    header = [OLD_NAMES.get(name, name) for name in lines[0]]
+    if not set(required) <= set(header) or len(set(header)) < len(header):
+        raise Unreadable(f"its columns are not those of {what}")
     if any(len(line) != len(header) for line in lines[1:]):
         raise Unreadable("a row of it does not have a value for each column")
-    empty = dict.fromkeys(COLUMNS, "")  # a column this log does not have reads as empty
-    rows = [{**empty, **dict(zip(header, line))} for line in lines[1:] if line != header]
-    for number, row in enumerate(rows, 1):  # the comparison and the picture read these as numbers
-        for column in FIGURES:
-            if not row[column] and column not in REQUIRED:
-                continue
-            try:
-                count = len([float(value) for value in row[column].split()])
-            except ValueError:
-                count = 0
-            if count == 0 or count > 1 and column != "val accuracy per epoch":
-                raise Unreadable(f"row {number}'s {column} is {row[column]!r}, not a number")
-    return tuple(header), rows
+    empty = dict.fromkeys(columns)  # a column this table does not have reads as None
+    rows = [typed(header, line, k) for k, line in enumerate(lines[1:], 1) if line != lines[0]]  # a header again
+    for number, row in enumerate(rows, 1):
+        if missing := [column for column in required if row[column] is None]:
+            raise Unreadable(f"row {number} has no {missing[0]}")
+    return tuple(header), [{**empty, **row} for row in rows]
 
 
 def check_appendable(path) -> None:
@@ -126,53 +153,48 @@ def append_run(path, row: dict) -> list[dict]:
         if not path.exists():
             write_output(
                 path,
-                lambda temporary: temporary.write_text(
-                    _csv_line(dict(zip(COLUMNS, COLUMNS)), COLUMNS) + line, encoding="utf-8", newline=""
-                ),
+                lambda temporary: temporary.write_text(_header_line(COLUMNS) + line, encoding="utf-8", newline=""),
             )
         else:  # an empty file gets its header here too: the same file, its mode and its links kept
-            append_whole(path, line if header else _csv_line(dict(zip(COLUMNS, COLUMNS)), COLUMNS) + line, ROW, ROW_FIX)
+            append_whole(path, line if header else _header_line(COLUMNS) + line, ROW, ROW_FIX)
     return [*rows, row]
 
 
 def _csv_line(row: dict, columns) -> str:
+    return _header_line([as_text(column, row.get(column)) for column in columns])
+
+
+def _header_line(cells) -> str:
     text = io.StringIO()
-    csv.writer(text).writerow([row.get(column, "") for column in columns])
+    csv.writer(text).writerow(cells)
     return text.getvalue()
 
 
 # The post's settings, as mnist_learn.py has them before a reader edits it: a run is described by what it
 # changed from these, in the lesson's own words (tests/test_runs.py checks them against the lesson).
-POST = {
-    "EPOCHS": "5",
-    "BATCH_SIZE": "128",
-    "HIDDEN_UNITS": "32",
-    "VALIDATION": "test",
-    "SCALE_PIXELS": "True",
-    "SEED": "1337",
-}
+POST = {"EPOCHS": 5, "BATCH_SIZE": 128, "HIDDEN_UNITS": 32, "VALIDATION": "test", "SCALE_PIXELS": True, "SEED": 1337}
 LINE_WIDTH = 100  # a listing's line; what pairs a run with another goes on a line of its own past it
 
 
-def setting(name: str, value: str) -> str:
+def setting(name: str, value) -> str:
     """One setting in the lesson's words: 'EPOCHS 2', 'VALIDATION "split"', 'raw pixels' (the normalize lines
     deleted, or --raw-pixels; runs.csv's SCALE_PIXELS column is no constant of the lesson)."""
     if name == "SCALE_PIXELS":
-        return "scaled pixels" if value == "True" else "raw pixels"
+        return "scaled pixels" if value else "raw pixels"
     return f'{name} "{value}"' if name == "VALIDATION" else f"{name} {value}"
 
 
 def described(row: dict) -> str:
     """A run by what it changed from the post's settings: 'EPOCHS 2, BATCH_SIZE 10, raw pixels'."""
-    changed = [setting(name, row[name]) for name, value in POST.items() if row[name] not in (value, "")]
+    changed = [setting(name, row[name]) for name, value in POST.items() if row[name] not in (value, None)]
     return ", ".join(changed) or "the post's settings"
 
 
-def changed(name: str, before: str, after: str) -> str:
+def changed(name: str, before, after) -> str:
     """One setting's change in the lesson's words: 'HIDDEN_UNITS 32 → 512', 'scaled → raw pixels'."""
     if name == "SCALE_PIXELS":
         return f"{setting(name, before).split()[0]} → {setting(name, after)}"
-    return f"{setting(name, before)} → " + (f'"{after}"' if name == "VALIDATION" else after)
+    return f"{setting(name, before)} → " + (f'"{after}"' if name == "VALIDATION" else str(after))
 
 
 def one_change(rows: list[dict], k: int) -> str:
@@ -180,11 +202,11 @@ def one_change(rows: list[dict], k: int) -> str:
     backend (the post's "change just one"): 'HIDDEN_UNITS 32 → 512 against #1: +2.34 points'; '' where none does."""
     for j in range(k - 1, -1, -1):
         before, after = rows[j], rows[k]
-        differ = [name for name in POST if before[name] != after[name] and "" not in (before[name], after[name])]
-        if len(differ) == 1 and before["backend"].split()[:1] == after["backend"].split()[:1]:
+        differ = [name for name in POST if before[name] != after[name] and None not in (before[name], after[name])]
+        if len(differ) == 1 and str(before["backend"]).split()[:1] == str(after["backend"]).split()[:1]:
             (name,) = differ
             change = changed(name, before[name], after[name])
-            gain = (float(after["test accuracy"]) - float(before["test accuracy"])) * 100
+            gain = (after["test accuracy"] - before["test accuracy"]) * 100
             return f"{change} against #{j + 1}: {gain:+.2f} points"
     return ""
 
@@ -200,8 +222,8 @@ def listing(rows: list[dict], numbers: range, mine: int | None = None) -> list[s
         row = rows[k]
         day, _, clock = row["when"].partition("T")
         when = clock[:5] if day == today else f"{day} {clock[:5]}"
-        accuracy = float(row["test accuracy"])
-        line = f"{'→' if k == mine else ' '} #{k + 1:<{digits}}  {when}  {what[k]:<{width}}  test accuracy {accuracy:.4f}  {row['seconds']:>6} s"
+        seconds = as_text("seconds", row["seconds"])
+        line = f"{'→' if k == mine else ' '} #{k + 1:<{digits}}  {when}  {what[k]:<{width}}  test accuracy {row['test accuracy']:.4f}  {seconds:>6} s"
         paired = one_change(rows, k)
         if paired and len(line) + 2 + len(paired) <= LINE_WIDTH:
             lines.append(f"{line}  {paired}")
@@ -231,56 +253,49 @@ def comparison(rows: list[dict], path) -> list[str]:
 # experiment again replaces its rows and keeps the others; under the folder's lock, two sessions writing to
 # one folder keep each other's rows.
 
-TABLE_COLUMNS = (
-    "experiment",
-    "setting",
-    "epochs",
-    "batch",
-    "updates",
-    "train acc",
-    "val acc",
-    "test acc",
-    "test error %",
-    "seconds",
-)
+TABLE_COLUMNS = ("experiment", "setting", "EPOCHS", "BATCH_SIZE", "updates", "train accuracy", "val accuracy")
+TABLE_COLUMNS += ("test accuracy", "test error %", "seconds")
+OLD_NAMES = {"epochs": "EPOCHS", "batch": "BATCH_SIZE", "train acc": "train accuracy", "val acc": "val accuracy"}
+OLD_NAMES["test acc"] = "test accuracy"  # results.csv's columns before the row format was one
+SHOWN_AS = {"train accuracy": "{:.4f}", "val accuracy": "{:.4f}", "test accuracy": "{:.4f}", "test error %": "{:.2f}"}
+SHOWN_AS.update(updates="{:,}", seconds="{:.1f}")  # how the Markdown table shows the figures
 CSV_NAME, MARKDOWN_NAME = "results.csv", "results.md"
 
 
-def make_row(experiment: str, setting: str, args, result) -> dict:
-    """A table row: the lesson's flags (``args``) and what the run gave (history, test accuracy, updates, seconds)."""
-    history = result.history
+def table_row(experiment: str, setting: str, run) -> dict:
+    """A row of the experiments table: the run's settings and figures (``run``: epochs, batch_size, updates,
+    history, test_accuracy, seconds), in the row format of runs.csv."""
     return {
         "experiment": experiment,
         "setting": setting,
-        "epochs": str(args.epochs),
-        "batch": str(args.batch_size),
-        "updates": f"{result.updates:,}",
-        "train acc": f"{history['accuracy'][-1]:.4f}",  # the running figure over the last epoch, as Keras prints it
-        "val acc": f"{history['val_accuracy'][-1]:.4f}",
-        "test acc": f"{result.test_accuracy:.4f}",
-        "test error %": f"{100 * (1 - result.test_accuracy):.2f}",
-        "seconds": f"{result.seconds:.1f}",
+        "EPOCHS": run.epochs,
+        "BATCH_SIZE": run.batch_size,
+        "updates": run.updates,
+        "train accuracy": run.history["accuracy"][-1],  # the running figure over the last epoch, as Keras prints it
+        "val accuracy": run.history["val_accuracy"][-1],
+        "test accuracy": run.test_accuracy,
+        "test error %": 100 * (1 - run.test_accuracy),
+        "seconds": run.seconds,
     }
 
 
 def read_rows(folder) -> list[dict]:
-    """The rows saved in ``folder``/results.csv, or none when there is no such file yet."""
+    """The rows saved in ``folder``/results.csv (read as runs.csv is), or none when there is no such file yet."""
     path = Path(folder) / CSV_NAME
     try:
-        text = read_bounded(path, MOST_BYTES).decode("utf-8-sig")  # -sig: a spreadsheet's byte-order mark
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        rows = [row for row in reader if tuple(row.values()) != TABLE_COLUMNS]  # a header pasted in again
-        if tuple(reader.fieldnames or ()) != TABLE_COLUMNS or any(None in row or None in row.values() for row in rows):
-            raise ValueError("other columns")
+        return parse_table(read_bounded(path, MOST_BYTES), ("experiment", "setting"), TABLE_COLUMNS, "a results table")[
+            1
+        ]
     except FileNotFoundError:
         return []
     except NotAFile as kind:
         raise UserError(f"{path} is {kind}, not a results table; move it away or choose --out DIR.")
     except OSError as error:
         raise cannot_read(path, error, "check its permissions or choose --out DIR")
-    except (UnicodeDecodeError, ValueError, csv.Error):
-        raise UserError(f"{path} is not a results table written by experiments.py; move it away or choose --out DIR.")
-    return rows
+    except (ValueError, Unreadable) as why:
+        raise UserError(
+            f"{path} is not a results table written by experiments.py ({why}); move it away or choose --out DIR."
+        )
 
 
 def update_rows(folder, experiment: str, new_rows: list[dict], order: list[str], notes=(), pending=()) -> list:
@@ -298,20 +313,16 @@ def write_rows(folder, rows: list[dict], notes: list[str] = ()) -> None:
     """Write ``rows`` as results.csv and results.md (the table, then ``notes`` below it)."""
     folder = Path(folder)
 
-    def write_csv(temporary):
-        with open(temporary, "w", newline="", encoding="utf-8") as file:
-            writer = csv.DictWriter(file, fieldnames=TABLE_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-
-    write_output(folder / CSV_NAME, write_csv)
+    columns = [*TABLE_COLUMNS, *(column for row in rows for column in row if column not in TABLE_COLUMNS)]
+    text = _header_line(dict.fromkeys(columns)) + "".join(_csv_line(row, dict.fromkeys(columns)) for row in rows)
+    write_output(folder / CSV_NAME, lambda temporary: temporary.write_text(text, encoding="utf-8", newline=""))
     table = markdown_table(rows) + "".join(f"\n{note}\n" for note in notes)
     write_output(folder / MARKDOWN_NAME, lambda temporary: temporary.write_text(table, encoding="utf-8"))
 
 
 def markdown_table(rows: list[dict], columns=TABLE_COLUMNS) -> str:
     """The rows as a Markdown table, numbers right-aligned, columns padded so it also reads as plain text."""
-    text = [list(columns)] + [[cell(row[column]) for column in columns] for row in rows]
+    text = [list(columns)] + [[cell(shown(column, row.get(column))) for column in columns] for row in rows]
     widths = [max(len(line[i]) for line in text) for i in range(len(columns))]
     numeric = [all(_is_number(line[i]) for line in text[1:]) for i in range(len(columns))]
 
@@ -329,6 +340,15 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def shown(column: str, value) -> str:
+    """A figure as the Markdown table shows it: 4 decimals for an accuracy, 1 for seconds, commas in a count."""
+    return (
+        SHOWN_AS[column].format(value)
+        if column in SHOWN_AS and isinstance(value, (int, float))
+        else as_text(column, value)
+    )
 
 
 def cell(text: str) -> str:

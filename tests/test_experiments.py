@@ -78,10 +78,10 @@ def test_one_row_per_setting_with_every_column(quick):
     expected = [(name, f"quick: {setting}, run for 1 epoch") for name in CHOSEN for setting, _ in EXPERIMENTS[name][1]]
     assert [(row["experiment"], row["setting"]) for row in rows] == expected
     for row in rows:
-        assert row["epochs"] == "1"  # --quick
-        accuracies = [float(row[column]) for column in ("train acc", "val acc", "test acc")]
+        assert row["EPOCHS"] == "1"  # --quick
+        accuracies = [float(row[column]) for column in ("train accuracy", "val accuracy", "test accuracy")]
         assert all(0 <= accuracy <= 1 for accuracy in accuracies)
-        assert float(row["test error %"]) == pytest.approx(100 * (1 - float(row["test acc"])), abs=0.006)
+        assert float(row["test error %"]) == pytest.approx(100 * (1 - float(row["test accuracy"])), abs=0.006)
         assert float(row["seconds"]) > 0
     assert sorted(path.name for path in out.iterdir()) == sorted(
         ["results.csv", "results.md", *(f"{name}.png" for name in CHOSEN)]
@@ -92,7 +92,7 @@ def test_update_counts(quick):
     _, out, _ = quick
     for row in read_csv(out)[1]:
         training = TRAIN_COUNT - TRAIN_COUNT // 10 if "held-out" in row["setting"] else TRAIN_COUNT
-        assert int(row["updates"]) == math.ceil(training / int(row["batch"])) * int(row["epochs"]), row
+        assert int(row["updates"]) == math.ceil(training / int(row["BATCH_SIZE"])) * int(row["EPOCHS"]), row
     batch = {row["setting"]: row for row in read_csv(out)[1] if row["experiment"] == "batch"}
     assert batch["quick: 2 epochs × batch 10, run for 1 epoch"]["updates"] == str(TRAIN_COUNT // 10)
 
@@ -129,7 +129,7 @@ def test_a_row_is_what_the_lesson_gives_for_the_same_flags(quick, digits):
     row = next(row for row in read_csv(out)[1] if row["setting"] == "quick: on a held-out 10%, run for 1 epoch")
     data = (digits["x_train"], digits["y_train"]), (digits["x_test"], digits["y_test"])
     alone = train_here("--epochs", 1, "--validation", "split", "--quiet", data=data)
-    assert f"{alone.test_accuracy:.4f}" == row["test acc"]
+    assert f"{alone.test_accuracy:.4f}" == f"{float(row['test accuracy']):.4f}"
 
 
 def test_rerunning_an_experiment_replaces_only_its_rows(quick, idx_folder, tmp_path):
@@ -269,7 +269,7 @@ def test_a_table_from_a_spreadsheet_or_with_odd_cells_is_read_and_written_right(
     not a row, and a | or a line break in a cell keeps the Markdown table's columns."""
     from mnist_helpers.runs import markdown_table, read_rows, write_rows
 
-    row = dict.fromkeys(COLUMNS, "1")
+    row = {**dict.fromkeys(COLUMNS, 0.5), "EPOCHS": 1, "BATCH_SIZE": 1, "updates": 1}  # the row format's types
     row.update(experiment="mine", setting="a | b\nc")
     write_rows(tmp_path, [row])
     text = (tmp_path / "results.csv").read_text(encoding="utf-8")

@@ -102,7 +102,7 @@ def test_same_seed_same_weights_in_this_process_and_a_fresh_one(synthetic_run, f
     for a, b in zip(here.model.get_weights(), keras.saving.load_model(model_path).get_weights(), strict=True):
         assert a.tobytes() == b.tobytes()  # bit for bit
     # `python mnist_learn.py` adds its row to runs.csv in the folder it runs in: the test's own, never the checkout
-    assert [row["test accuracy"] for row in runs.read_runs(fresh_run.folder / "runs.csv")] == [str(here.test_accuracy)]
+    assert [row["test accuracy"] for row in runs.read_runs(fresh_run.folder / "runs.csv")] == [here.test_accuracy]
 
 
 def test_another_seed_gives_other_weights(synthetic_run, digits):

@@ -49,21 +49,21 @@ def test_each_run_adds_a_row_of_its_settings_and_the_figures_it_printed(two_runs
     folder, printed = two_runs
     rows = runs.read_runs(folder / "runs.csv")
     assert len(rows) == 2
-    for row, out, (epochs, batch) in zip(rows, printed, [("1", "128"), ("2", "64")]):
+    for row, out, (epochs, batch) in zip(rows, printed, [(1, 128), (2, 64)]):  # numbers read back as numbers
         assert (row["EPOCHS"], row["BATCH_SIZE"], row["HIDDEN_UNITS"], row["VALIDATION"], row["SEED"]) == (
             epochs,
             batch,
-            "32",
+            32,
             "test",
-            "1337",
+            1337,
         )
-        assert row["SCALE_PIXELS"] == "True" and row["keras"] and row["backend"].split()[0] in ("tensorflow", "jax")
+        assert row["SCALE_PIXELS"] is True and row["keras"] and row["backend"].split()[0] in ("tensorflow", "jax")
         assert f"test accuracy: {row['test accuracy']}\n" in out  # the post's print, to the last digit
-        assert f"test loss {row['test loss']}." in out
+        assert f"test loss {row['test loss']:.4f}." in out
         bars = re.findall(r"val_accuracy: (\d\.\d{4})", out)  # Keras' progress bar, once an epoch
-        assert row["val accuracy per epoch"].split() == bars[-int(epochs) :] and len(bars) >= int(epochs)
-        assert row["updates"] == str(int(epochs) * -(-600 // int(batch)))
-        assert float(row["seconds"]) > 0
+        assert [f"{a:.4f}" for a in row["val accuracy per epoch"]] == bars[-epochs:] and len(bars) >= epochs
+        assert row["updates"] == epochs * -(-600 // batch)
+        assert row["seconds"] > 0
 
 
 def test_the_first_run_says_where_its_row_went_and_the_second_compares(two_runs):
@@ -78,11 +78,11 @@ def test_the_first_run_says_where_its_row_went_and_the_second_compares(two_runs)
     assert listed[2].endswith(f"{rows[1]['seconds']} s")  # two changes: paired with no run
 
 
-def a_run(accuracy: str, **settings) -> dict:
+def a_run(accuracy: float, **settings) -> dict:
     """A row of runs.csv with the post's settings but ``settings``, and this test accuracy."""
     return {
-        **{column: "1" for column in runs.COLUMNS},
-        **dict(runs.POST, when="2026-12-06T10:00:00", backend="tensorflow 2.21.0", seconds="20.5"),
+        **dict.fromkeys(runs.COLUMNS),
+        **dict(runs.POST, when="2026-12-06T10:00:00", backend="tensorflow 2.21.0", seconds=20.5),
         **settings,
         "test accuracy": accuracy,
     }
@@ -94,11 +94,11 @@ def test_each_run_is_described_by_what_it_changed_from_the_post_and_paired_with_
     post's settings, in the lesson's words (its constants, and 'raw pixels'), and a run is compared with the
     latest one before it that differs in one thing only."""
     rows = [
-        a_run("0.9564"),
-        a_run("0.9601", EPOCHS="2", BATCH_SIZE="10"),
-        a_run("0.9808", HIDDEN_UNITS="512"),
-        a_run("0.9108", SCALE_PIXELS="False"),
-        a_run("0.9001", SCALE_PIXELS="False", EPOCHS="2", BATCH_SIZE="10", backend="jax 0.8.1"),
+        a_run(0.9564),
+        a_run(0.9601, EPOCHS=2, BATCH_SIZE=10),
+        a_run(0.9808, HIDDEN_UNITS=512),
+        a_run(0.9108, SCALE_PIXELS=False),
+        a_run(0.9001, SCALE_PIXELS=False, EPOCHS=2, BATCH_SIZE=10, backend="jax 0.8.1"),
     ]
     lines = runs.comparison(rows, "runs.csv")[1:]
     text = "\n".join(lines)
@@ -110,7 +110,7 @@ def test_each_run_is_described_by_what_it_changed_from_the_post_and_paired_with_
     lesson = constants()
     named = set(re.findall(r"\b[A-Z][A-Z_]+[A-Z]\b", text))
     assert named <= set(lesson), named  # every name a constant of mnist_learn.py
-    assert {name: str(lesson[name]) for name in runs.POST if name in lesson} == {
+    assert {name: lesson[name] for name in runs.POST if name in lesson} == {
         name: value for name, value in runs.POST.items() if name != "SCALE_PIXELS"
     }
     listed = runs.listing([*rows] * 250, range(1000))  # from run #1000 on, the number stands apart from the time
@@ -158,9 +158,9 @@ UNREADABLE = {  # a file of that name that is not a table of runs: why the row i
 
 
 def a_row(tag: str) -> dict:
-    """A row of runs.csv named ``tag`` (in its "when"), its figures numbers as a run writes them."""
-    figures = {"seconds": "6.3", "test accuracy": "0.9564", "val accuracy per epoch": "0.9262 0.9564"}
-    return {**dict.fromkeys(runs.COLUMNS, tag), **figures}
+    """A row of runs.csv named ``tag`` (in its "when"), its settings and figures as a run writes them."""
+    figures = {"seconds": 6.3, "test loss": 0.1493, "test accuracy": 0.9564, "val accuracy per epoch": [0.9262, 0.9564]}
+    return {**dict(runs.POST, when=tag, backend="tensorflow 2.21.0", keras="3.15.1", updates=2345), **figures}
 
 
 def test_a_file_that_is_not_a_table_of_runs_is_left_as_it_is(digits, tmp_path, capsys):
@@ -208,8 +208,8 @@ def test_a_log_from_an_earlier_or_a_later_version_loads_and_keeps_its_columns(tm
     kept = [c for c in runs.COLUMNS if c not in ("keras", "updates", "seconds", "val accuracy per epoch")]
     row = a_row("first")
     with open(earlier, "w", encoding="utf-8", newline="") as file:
-        file.write(",".join(kept) + "\r\n" + ",".join(row[c] for c in kept) + "\r\n")
-    for path, extra in ((later, {"notes": "kept by hand"}), (earlier, {"seconds": "", "keras": ""})):
+        file.write(",".join(kept) + "\r\n" + ",".join(runs.as_text(c, row[c]) for c in kept) + "\r\n")
+    for path, extra in ((later, {"notes": "kept by hand"}), (earlier, {"seconds": None, "keras": None})):
         before = path.read_bytes()
         (first,) = runs.read_runs(path)
         assert first.items() >= extra.items() and first["when"] == "first"
@@ -362,7 +362,7 @@ def test_the_picture_has_a_line_per_run_labelled_by_its_settings(two_runs, tmp_p
 
     folder, _ = two_runs
     rows = runs.read_runs(folder / "runs.csv")
-    raw = dict(rows[1], SCALE_PIXELS="False", VALIDATION="split", SEED="7")
+    raw = dict(rows[1], SCALE_PIXELS=False, VALIDATION="split", SEED=7)
     figure = runs_figure([*rows, raw])
     curves = figure.axes[0]
     assert len(curves.lines) == 3
