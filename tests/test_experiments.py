@@ -278,3 +278,17 @@ def test_a_table_from_a_spreadsheet_or_with_odd_cells_is_read_and_written_right(
     assert read_rows(tmp_path) == [row]
     table = markdown_table([row]).splitlines()
     assert [line.count(" | ") for line in table] == [len(COLUMNS) - 1] * 3 and "a \\| b c" in table[2]
+
+
+def test_a_results_table_written_before_the_row_format_was_one_still_reads(tmp_path):
+    """results.csv named its columns epochs, batch, train acc ... until runs.csv's row format became the table's
+    too (issue 42): a reader's earlier table reads, its numbers as numbers, and the next write uses the new names."""
+    from mnist_helpers.runs import read_rows, update_rows
+
+    old = "experiment,setting,epochs,batch,updates,train acc,val acc,test acc,test error %,seconds\r\n"
+    (tmp_path / "results.csv").write_text(old + 'hidden,32 units,5,128,"2,345",0.9556,0.9564,0.9564,4.36,3.3\r\n')
+    (row,) = read_rows(tmp_path)
+    assert (row["EPOCHS"], row["BATCH_SIZE"], row["updates"], row["test accuracy"]) == (5, 128, 2345, 0.9564)
+    update_rows(tmp_path, "batch", [], ["hidden", "batch"])
+    assert (tmp_path / "results.csv").read_text().startswith(",".join(COLUMNS))
+    assert [r["test accuracy"] for r in read_rows(tmp_path)] == [0.9564]
