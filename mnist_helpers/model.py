@@ -77,6 +77,55 @@ def check_model_archive(path) -> None:
     with open_archive(path, "a Keras model file (a zip archive)", fix) as archive:
         check_sizes(archive.infolist(), path, fix, most=MOST_BYTES, most_each={".json": MOST_JSON})
         read_through(archive, path, fix)
+        if {"config.json", "model.weights.h5"} <= set(archive.namelist()):
+            _check_weights(archive, path, fix)
+
+
+def _check_weights(archive, path, fix: str) -> None:
+    """The weights' shapes as the HDF5 file declares them (h5py reads its headers, no data), against the
+    layers config.json names and, all together, against ``MOST_BYTES``: a few kilobytes of HDF5 may
+    declare gigabytes that Keras would allocate before it finds them wrong."""
+    import json
+
+    import h5py
+
+    declared = {}
+    try:
+        expected = _dense_shapes(json.loads(archive.read("config.json")))
+        with archive.open("model.weights.h5") as member, h5py.File(member, "r") as weights:
+            weights.visititems(
+                lambda name, item: declared.update({name: item}) if isinstance(item, h5py.Dataset) else None
+            )
+            declared = {name: (tuple(item.shape), item.dtype.itemsize) for name, item in declared.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise UserError(f"{path} is damaged (its weights cannot be read: {error}); {fix}.")
+    total = sum(math.prod(shape) * size for shape, size in declared.values())
+    wrong = [name for name, shape in expected.items() if name in declared and declared[name][0] != shape]
+    if total > MOST_BYTES or wrong:
+        said = (
+            f"{wrong[0]} is declared {declared[wrong[0]][0]}, where its layer needs {expected[wrong[0]]}"
+            if wrong
+            else ""
+        )
+        said = said or f"its weights declare {total:,} bytes, more than such a model holds"
+        raise UserError(f"{path} is damaged or not what it claims ({said}); {fix}.")
+
+
+def _dense_shapes(config: dict) -> dict:
+    """{"layers/dense/vars/0": (784, 32), ...}: the shape each Dense layer's kernel and bias must have, read
+    off a Sequential model's config (its layers' units, from the input's width on)."""
+    shapes, width = {}, None
+    for layer in config.get("config", {}).get("layers", []):
+        settings = layer.get("config", {})
+        if layer.get("class_name") == "InputLayer":
+            width = (settings.get("batch_shape") or [None])[-1]
+        elif layer.get("class_name") == "Dense" and isinstance(settings.get("units"), int) and width:
+            units, name = settings["units"], settings.get("name")
+            shapes[f"layers/{name}/vars/0"] = (width, units)
+            if settings.get("use_bias", True):
+                shapes[f"layers/{name}/vars/1"] = (units,)
+            width = units
+    return shapes
 
 
 def load_digit_model(path):

@@ -134,6 +134,30 @@ def run_script(script, *args, env=None, cwd=None, timeout=300):
     )
 
 
+PEAK_PROBE = """
+import atexit, re, runpy, sys
+def peak():
+    with open("/proc/self/status") as status:
+        print("peak kB", re.search(r"VmHWM:\\s+(\\d+)", status.read()).group(1), file=sys.stderr)
+atexit.register(peak)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def run_with_peak(script, *args, cwd):
+    """A script in a fresh Python, as run_script runs it: (the process, its peak memory in kB, Linux's VmHWM)."""
+    process = subprocess.run(
+        [sys.executable, "-c", PEAK_PROBE, str(ROOT / script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=clean_env(MPLBACKEND="Agg"),
+        cwd=cwd,
+        timeout=120,
+    )
+    return process, int(process.stderr.split("peak kB ")[1].split()[0])
+
+
 def epoch_figures(output: str) -> list[str]:
     """Each epoch's closing figures and the test figures a run printed; the progress in between depends on timing."""
     epochs = re.findall(r"accuracy: \d\.\d+ - loss: \d+\.\d+ - val_accuracy: \d\.\d+ - val_loss: \d+\.\d+", output)

@@ -378,26 +378,13 @@ def test_the_notebooks_offline_route_says_in_one_sentence_what_it_cannot_use(tmp
 
 # A script run in a fresh Python that says at its exit the most memory it held: VmHWM, this process's own
 # (getrusage's ru_maxrss would keep the forking test worker's size across the exec).
-PEAK_PROBE = """
-import atexit, re, runpy, sys
-def peak():
-    with open("/proc/self/status") as status:
-        print("peak kB", re.search(r"VmHWM:\\s+(\\d+)", status.read()).group(1), file=sys.stderr)
-atexit.register(peak)
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")
-"""
-
-
 def test_an_npz_whose_headers_disagree_is_refused_before_its_data_is_read(tmp_path, digits):
     """x_train declared (300000, 28, 28) of deflated zeros beside 600 real labels: mnist.py read the 235 MB
     before it said the counts differ (issue 43 N2: 2.4 GB for 3,000,000). The headers are checked against
     each other first: one sentence, exit 1, the process's peak under 200 MB."""
-    import subprocess
-    import sys
     import zipfile
 
-    from support import ROOT, clean_env
+    from support import run_with_peak
 
     if not Path("/proc/self/status").exists():
         pytest.skip("the process's peak memory is read from /proc/self/status (Linux)")
@@ -418,15 +405,7 @@ def test_an_npz_whose_headers_disagree_is_refused_before_its_data_is_read(tmp_pa
 
     def mnist_py(data):
         """`python mnist.py --data DATA` in a fresh Python: (the process, its peak memory in kB)."""
-        process = subprocess.run(
-            [sys.executable, "-c", PEAK_PROBE, str(ROOT / "mnist.py"), "--data", str(data)],
-            capture_output=True,
-            text=True,
-            env=clean_env(MPLBACKEND="Agg"),
-            cwd=tmp_path,
-            timeout=120,
-        )
-        return process, int(process.stderr.split("peak kB ")[1].split()[0])
+        return run_with_peak("mnist.py", "--data", data, cwd=tmp_path)
 
     process, peak = mnist_py(bomb)
     said = f"{bomb} has 300,000 train images but {len(digits['y_train']):,} train labels"

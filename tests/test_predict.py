@@ -369,3 +369,57 @@ def test_a_picture_is_never_drawn_over_a_photo_of_yours(model, tmp_path, monkeyp
     assert f"{picture.name} (replaced)" in again
     assert {path: path.read_bytes() for path in (seven, mine)} == before
     assert sorted(p.name for p in folder.glob("seven*")) == ["seven.png", "seven_2.png", "seven_3.png"]
+
+
+def weights_bomb(model_path: Path, bomb: Path) -> Path:
+    """``model_path`` with its first kernel replaced by a dataset declared 16000 × 16000 float32 (1 GB), chunked
+    and gzipped but never written: a few kilobytes that HDF5 would unpack into a gigabyte."""
+    import io
+
+    import h5py
+
+    with zipfile.ZipFile(model_path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    weights = io.BytesIO()
+    with h5py.File(io.BytesIO(members["model.weights.h5"]), "r") as source, h5py.File(weights, "w") as target:
+        for name, item in source.attrs.items():
+            target.attrs[name] = item
+
+        def copy(name, item):
+            if isinstance(item, h5py.Group):
+                target.require_group(name).attrs.update(item.attrs)
+            elif name == "layers/dense/vars/0":
+                target.create_dataset(
+                    name, shape=(16000, 16000), dtype="float32", chunks=(1000, 1000), compression="gzip"
+                )
+            else:
+                target.create_dataset(name, data=item[()])
+
+        source.visititems(copy)
+    members["model.weights.h5"] = weights.getvalue()
+    with zipfile.ZipFile(bomb, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return bomb
+
+
+def test_a_model_whose_weights_declare_a_gigabyte_is_refused_before_they_are_read(model, tmp_path):
+    """Issue 43 N1: a .keras of a few kilobytes whose HDF5 weights declare a 16000 × 16000 kernel cost 4.6 GB
+    before Keras said it could not rebuild it; its declared shapes are now checked against the model's
+    layers (and a plain bound) before anything is read: one sentence, exit 1, the process under 200 MB."""
+    from support import run_with_peak
+
+    if not Path("/proc/self/status").exists():
+        pytest.skip("the process's peak memory is read from /proc/self/status (Linux)")
+    bomb = weights_bomb(model, tmp_path / "bomb.keras")
+    assert bomb.stat().st_size < 200_000
+    page().save(tmp_path / "seven.png")
+    for script, args in (
+        ("predict.py", ["--model", bomb, tmp_path / "seven.png"]),
+        ("export_web.py", ["--model", bomb, "--out", tmp_path / "w.js"]),
+    ):
+        process, peak = run_with_peak(script, *args, cwd=tmp_path)
+        assert process.returncode == 1 and "Traceback" not in process.stderr, process.stderr[-2000:]
+        assert "layers/dense/vars/0 is declared (16000, 16000), where its layer needs (784, 32)" in process.stderr
+        assert peak < 200_000, (script, peak)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bomb.keras", "seven.png"]
