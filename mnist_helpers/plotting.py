@@ -365,14 +365,26 @@ def backend_of(row: dict) -> str:
     return (str(row["backend"] or "").split() or ["backend unknown"])[0]
 
 
+def drawable_run(row: dict) -> bool:
+    """Whether a row's figures can be drawn: accuracies from 0 to 1, seconds (when there) from 0 to a year (a
+    cell edited to 'nan' or '1e308' reads as a number, and would draw nothing or squash every other run)."""
+    accuracies = [row["test accuracy"], *(row["val accuracy per epoch"] or [])]
+    seconds = row["seconds"]
+    return all(0 <= a <= 1 for a in accuracies) and (seconds is None or 0 <= seconds <= 365 * 24 * 3600)
+
+
 def runs_figure(rows: list[dict], last_is_this_run: bool = True):
     """Your runs side by side (rows of runs.csv; the last, this run's when it drew them): each run's
     validation accuracy after each epoch, overlaid, and its test accuracy against the seconds it took."""
     first = max(0, len(rows) - MOST_RUNS_DRAWN)
-    shown = list(enumerate(rows[first:], first + 1))
+    shown = [(number, row) for number, row in enumerate(rows[first:], first + 1) if drawable_run(row)]
+    left_out = [f"#{number}" for number, row in enumerate(rows[first:], first + 1) if not drawable_run(row)]
     figure, (curves_ax, time_ax) = plt.subplots(1, 2, figsize=(13, 5), layout="constrained", width_ratios=[1.3, 1])
-    drawn = f"the last {len(shown)} of {len(rows)}" if first else f"all {len(rows)}"
-    figure.suptitle(f"Your runs ({drawn} in runs.csv" + (f"; #{len(rows)} is this one)" if last_is_this_run else ")"))
+    drawn = f"the last {len(rows) - first} of {len(rows)}" if first else f"all {len(rows)}"
+    title = f"Your runs ({drawn} in runs.csv" + (f"; #{len(rows)} is this one)" if last_is_this_run else ")")
+    if left_out:  # said where it is missed: in the picture
+        title += f"\nleft out: {', '.join(left_out)} (figures that are not accuracies from 0 to 1 or seconds)"
+    figure.suptitle(title)
     several = len({backend_of(row) for _, row in shown}) > 1
     for k, (number, row) in enumerate(shown):
         mine = last_is_this_run and number == len(rows)

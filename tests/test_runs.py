@@ -395,3 +395,25 @@ def test_experiments_mine_prints_the_table_and_draws_it_without_training(two_run
     assert (tmp_path / "p" / "runs.png").stat().st_size > 10_000
     with pytest.raises(UserError, match="There are no runs in"):
         experiments.main(["--mine", "--runs", str(tmp_path / "none.csv"), "--plots", str(tmp_path / "p")])
+
+
+def test_a_row_the_picture_cannot_draw_is_left_out_and_said(tmp_path):
+    """Issue 43 N6: a figure edited to 'nan', 'inf' or '1e308' reads as a number; the picture drew it anyway,
+    a line of nothing or a time axis to 1e308 that squashed every other run. Such a row is left out of the
+    picture, and the picture says which."""
+    from mnist_helpers.plotting import runs_figure
+
+    path = tmp_path / "runs.csv"
+    for tag in ("one", "two", "three", "four"):
+        runs.append_run(path, a_row(tag))
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[2] = text[2].replace(",6.3,", ",1e308,")  # #2: seconds
+    text[3] = text[3].replace(",0.9564,", ",nan,")  # #3: test accuracy
+    path.write_text("\r\n".join(text) + "\r\n", encoding="utf-8", newline="")
+    rows = runs.read_runs(path)
+    figure = runs_figure(rows)
+    figure.savefig(io.BytesIO(), format="png")
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert [label.split(":")[0] for label in labels] == ["#1", "#4"]
+    assert "left out: #2, #3" in figure._suptitle.get_text()
+    assert max(figure.axes[1].get_xlim()) < 100  # the time axis is the drawn runs'
