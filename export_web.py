@@ -108,6 +108,9 @@ def sample_script(images: np.ndarray, labels: np.ndarray) -> str:
     )
 
 
+MOST_ABOUT = 1000  # characters of --about: the page refuses a longer word on where its weights come from
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group()
@@ -134,7 +137,10 @@ def parse_args(argv=None):
         help=f"export a recording made by record.py instead of --model: its last weights, and its moments to {RECORDING_NAME} beside --out",
     )
     add_data_flag(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.about is not None and len(args.about) > MOST_ABOUT:
+        parser.error(f"argument --about: at most {MOST_ABOUT:,} characters (one line under the page), got {len(args.about):,}")
+    return args
 
 
 def recording_script(recording: dict, source: str) -> str:

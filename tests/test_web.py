@@ -341,9 +341,15 @@ def test_the_page_and_digit_image_share_their_constants():
     found = constants("page.js")
     for name in ("RED", "BLUE"):  # the page's colours of a weight are the animation's
         assert tuple(json.loads(found[name])) == getattr(recording, name), name
+    assert int(found["MOST_MOMENTS"]) == recording.MOST_MOMENTS  # the longest recording record.py makes
     found = constants("network.js")
     for name in ("LEARNING_RATE", "RHO", "EPSILON"):  # the page's RMSprop is mnist_by_hand.py's
         assert float(found[name]) == getattr(mnist_by_hand, name), name
+    from mnist_helpers.flags import MOST_HIDDEN_UNITS  # the widest model the scripts train, and its word
+
+    assert (int(found["MOST_HIDDEN_UNITS"]), int(found["MOST_SOURCE"])) == (MOST_HIDDEN_UNITS, export_web.MOST_ABOUT)
+    with pytest.raises(SystemExit):  # export_web.py writes no word the page would refuse
+        export_web.parse_args(["--about", "x" * (export_web.MOST_ABOUT + 1)])
 
 
 def shipped():
@@ -582,4 +588,37 @@ def test_after_teaching_the_page_says_one_figure_and_its_diagram_fits_and_reads(
         page.page.locator("#outputs li").nth(digit).click()
         for where in ("#pushes", "#why-sum"):
             assert not re.search(r"(?<![\w.])-\d", page.page.inner_text(where)), page.page.inner_text(where)
+    assert page.errors == []
+
+
+def test_the_page_refuses_data_files_by_their_declared_sizes_before_decoding_them(browser):
+    """Issue 43 N10: a weights.js with a 200 MB source or w1, a recording.js with a 200 MB moment: the page
+    decoded them first and crashed ("Page crashed", no word). Each data file's declared sizes are checked
+    before anything is decoded, and a file that is too large is refused in one line. Here 20 MB each, with
+    atob watched: nothing that large reaches it."""
+    page = Page(browser, WEB)
+    said = page.page.evaluate(
+        """() => {
+        const { weightsProblem, recordingProblem, sampleProblem } = window.mnistPage;
+        const decode = window.atob;
+        let longest = 0;
+        window.atob = (text) => { longest = Math.max(longest, text.length); return decode(text); };
+        const copy = (value) => JSON.parse(JSON.stringify(value));
+        const big = "A".repeat(20 * 2 ** 20);
+        const W = copy(window.MNIST_WEIGHTS), V = copy(window.MNIST_WEIGHTS), R = copy(window.MNIST_RECORDING);
+        W.w1.base64 = big;
+        V.source = big;
+        R.moments[0] = big;
+        const S = Object.assign(copy(window.MNIST_SAMPLE), { png: "data:image/png;base64," + big });
+        return { w1: weightsProblem(W), source: weightsProblem(V), moment: recordingProblem(R), png: sampleProblem(S, null), longest };
+    }"""
+    )
+    assert said.pop("longest") < 1_000_000  # the shipped arrays' sizes only
+    assert said == {
+        "w1": "web/weights.js: w1 does not hold the 25088 numbers its shape says",
+        "source": "web/weights.js is damaged (its source is not a line of at most 1000 characters)",
+        "moment": said["moment"],
+        "png": "web/sample.js is damaged (no PNG of its digits, or one larger than its digits take)",
+    }
+    assert said["moment"].startswith("web/recording.js is damaged (moment 0 is not ")
     assert page.errors == []

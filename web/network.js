@@ -7,21 +7,30 @@
 // ---- The network, as the post states it -------------------------------------------------------
 
 const bytesOf = (base64) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+const base64Length = (bytes) => 4 * Math.ceil(bytes / 3);  // what a data file must hold for so many bytes
+const MOST_HIDDEN_UNITS = 4096;  // the widest hidden layer the scripts train (mnist_helpers/flags.py)
+const MOST_SOURCE = 1000;        // characters of weights.js' word on where the weights come from (export_web.py)
 
 function decode(array) {
   return { shape: array.shape, values: new Float32Array(bytesOf(array.base64).buffer) };
 }
 
-// What is wrong with weights.js, or null: the checks export_web.py makes before it writes the file.
+// What is wrong with weights.js, or null: the checks export_web.py makes before it writes the file. Each
+// array's declared size is checked before it is decoded: a file of 200 MB is refused, not decoded.
 function weightsProblem(W) {
   if (!W || typeof W !== "object") return "web/weights.js is missing, empty or broken";
+  if (typeof W.source !== "string" || W.source.length > MOST_SOURCE) {
+    return `web/weights.js is damaged (its source is not a line of at most ${MOST_SOURCE} characters)`;
+  }
   const arrays = {};
   for (const name of ["w1", "b1", "w2", "b2"]) {
     const array = W[name];
     if (!array || !Array.isArray(array.shape) || typeof array.base64 !== "string") return `web/weights.js has no ${name}`;
+    const count = array.shape.length <= 2 && array.shape.every((n) => Number.isSafeInteger(n) && n > 0) ?
+      array.shape.reduce((product, n) => product * n, 1) : 0;
+    if (!count || count > 784 * MOST_HIDDEN_UNITS) return `web/weights.js: ${name} has no shape the lesson's network can have`;
+    if (array.base64.length !== base64Length(4 * count)) return `web/weights.js: ${name} does not hold the ${count} numbers its shape says`;
     try { arrays[name] = decode(array); } catch (error) { return `web/weights.js: ${name} is not float32 data in base64`; }
-    const count = array.shape.reduce((product, n) => product * n, 1);
-    if (arrays[name].values.length !== count) return `web/weights.js: ${name} does not hold the ${count} numbers its shape says`;
     if (!arrays[name].values.every(Number.isFinite)) return `web/weights.js: ${name} holds numbers that are not finite (NaN)`;
   }
   const n = arrays.w1.shape[1];

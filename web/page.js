@@ -356,13 +356,15 @@ function showSample() {
 
 // What is wrong with sample.js, or null: the layout export_web.py's sample_script writes.
 function sampleProblem(S, image) {
-  if (typeof S !== "object" || !Number.isInteger(S.count) || S.count < 1 || !Number.isInteger(S.columns) || S.columns < 1) {
+  if (typeof S !== "object" || !Number.isInteger(S.count) || S.count < 1 || S.count > 10000 || !Number.isInteger(S.columns) || S.columns < 1) {
     return "web/sample.js is damaged (no count of digits)";
   }
   if (typeof S.labels !== "string" || !/^[0-9]*$/.test(S.labels) || S.labels.length !== S.count) {
     return `web/sample.js is damaged (its labels are not ${S.count} digits 0-9)`;
   }
-  if (typeof S.png !== "string" || !S.png.startsWith("data:image/png;base64,")) return "web/sample.js is damaged (no PNG of its digits)";
+  if (typeof S.png !== "string" || !S.png.startsWith("data:image/png;base64,") || S.png.length > MOST_SAMPLE_PNG) {
+    return "web/sample.js is damaged (no PNG of its digits, or one larger than its digits take)";
+  }
   if (image && (image.width !== S.columns * FRAME || image.height < Math.ceil(S.count / S.columns) * FRAME)) {
     return `web/sample.js is damaged (its PNG does not hold ${S.count} digits, ${S.columns} to a row)`;
   }
@@ -405,6 +407,8 @@ function halfToFloat(h) {
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
+const MOST_MOMENTS = 39;  // a recording's moments at the most (mnist_helpers/recording.py)
+const MOST_SAMPLE_PNG = 4 * 2 ** 20;  // characters of sample.js' PNG: its 500 digits take about 250,000
 const R = window.MNIST_RECORDING;
 const slider = $("moment");
 // What is wrong with recording.js, or null: the checks recording.load makes in Python, and every moment
@@ -433,7 +437,11 @@ function recordingProblem(R) {
     return `web/recording.js is the training of another model (${R.hidden} hidden units, not ${HIDDEN}): export the weights and the recording together, python export_web.py --recording recording.npz.`;
   }
   const numbers = weights.reduce((n, { values }) => n + values.length, 0);
+  if (R.moments.length > MOST_MOMENTS) return `web/recording.js is damaged (more than ${MOST_MOMENTS} moments): ${again}.`;
   for (const [k, moment] of R.moments.entries()) {
+    if (typeof moment !== "string" || moment.length !== base64Length(2 * numbers)) {  // checked before it is decoded
+      return `web/recording.js is damaged (moment ${k} is not ${numbers} float16 numbers in base64): ${again}.`;
+    }
     let halves;
     try { halves = new Uint16Array(bytesOf(moment).buffer); } catch (error) { halves = null; }
     if (!halves || halves.length !== numbers) return `web/recording.js is damaged (moment ${k} is not ${numbers} float16 numbers in base64): ${again}.`;
@@ -547,5 +555,5 @@ state.sampleLoaded = loadSample().then(() => true, (error) => { $("sample-said")
 window.mnistPage = {
   forward, prepare, centreByMass, update, state, hiddenUnits: HIDDEN, pixelContributions, pushes, lossAndGradients, rmspropUpdate,
   resetWeights, teach, reset, weights: () => weights.map(({ values }) => Array.from(values)), sample, showMoment,
-  pathsLayout, recordingProblem, sampleProblem,
+  pathsLayout, recordingProblem, sampleProblem, weightsProblem,
 };
