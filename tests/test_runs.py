@@ -417,3 +417,7 @@ def test_a_row_the_picture_cannot_draw_is_left_out_and_said(tmp_path):
     assert [label.split(":")[0] for label in labels] == ["#1", "#4"]
     assert "left out: #2, #3" in figure._suptitle.get_text()
     assert max(figure.axes[1].get_xlim()) < 100  # the time axis is the drawn runs'
+    import experiments  # and through the command that draws it: python experiments.py --mine
+
+    experiments.main(["--mine", "--runs", str(path), "--plots", str(tmp_path / "p")])
+    assert (tmp_path / "p" / "runs.png").stat().st_size > 10_000

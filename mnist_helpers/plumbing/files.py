@@ -1,9 +1,4 @@
-"""Files: outputs written whole or not at all, inputs read without believing what they say of themselves.
-
-Guards only (the reasons are told in docs/scripts.md, "Files in and out"): an output is written under a
-temporary name and renamed into place; a run knows every file it reads and writes before it starts
-(``Plan``); a file a user hands in is read only when it is a regular file, and never past what it can hold.
-"""
+"""Guards files: outputs written whole or not at all, inputs read without believing them (why: docs/scripts.md)."""
 
 import contextlib
 import errno

@@ -1,8 +1,4 @@
-"""The process: stops, exit codes, the one error boundary, and what stands in front of the standard streams.
-
-Guards only; how a run starts and ends, and why (Ctrl-C mid-fit, SIGPIPE, closed streams, TensorFlow's
-teardown), is told in docs/scripts.md, "How a script starts and ends".
-"""
+"""Guards the process: stops, exit codes, the one error boundary, the standard streams (why: docs/scripts.md)."""
 
 import errno
 import io
