@@ -139,7 +139,9 @@ def parse_args(argv=None):
     add_data_flag(parser)
     args = parser.parse_args(argv)
     if args.about is not None and len(args.about) > MOST_ABOUT:
-        parser.error(f"argument --about: at most {MOST_ABOUT:,} characters (one line under the page), got {len(args.about):,}")
+        parser.error(
+            f"argument --about: at most {MOST_ABOUT:,} characters (one line under the page), got {len(args.about):,}"
+        )
     return args
 
 

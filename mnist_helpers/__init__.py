@@ -5,6 +5,7 @@
 - data.py         find, read and check MNIST (--data, $MNIST_DATA, Keras' cache or download), the IDX format
 - model.py        the .keras file, the fit's plan and checks, the weights, each pixel's share of a score
 - runs.py         the one row format of a run: runs.csv, the comparison, the experiments table
+- post.py         the post's experiments read from your runs, and its questions (check.py, the notebook)
 - backend.py      choose the Keras backend, import Keras quietly, name it
 - flags.py        argparse value types shared by every script; the one path type
 - plotting.py     every picture a script draws (Matplotlib)

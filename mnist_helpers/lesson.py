@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import data, runs
+from . import data, post, runs
 from .data import given as data_given
 from .errors import UserError
 from .flags import VALIDATIONS, add_quiet_flag, add_training_flags, batch_size_int, hidden_units_int, keras_file
@@ -246,8 +246,8 @@ def save_outputs_and_exit(settings: Settings, started: float, lesson: dict) -> N
         process.tell(f"Pictures in {settings.plots}/: {', '.join(said(path.name, new) for path, new in drawn)}")
     if rows:
         rows = runs_with(settings.runs, row, runs.append_run)
-    if rows:
-        print("\n".join(runs.comparison(rows, settings.runs)))
+    if rows:  # the runs compared, then the next of the post's experiments your runs have not done (check.py)
+        print("\n".join([*runs.comparison(rows, settings.runs), post.next_line(rows)]))
     if lesson["__name__"] == "__main__":  # python mnist_learn.py
         process.finish()
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import UserError
+from .post import POST
 from .plumbing.files import BINARY, NONBLOCK, NotAFile, append_whole, cannot_read, exclusive, read_bounded, write_output
 
 RUNS = "runs.csv"  # in the folder the lesson runs in
@@ -170,9 +171,7 @@ def _header_line(cells) -> str:
     return text.getvalue()
 
 
-# The post's settings, as mnist_learn.py has them before a reader edits it: a run is described by what it
-# changed from these, in the lesson's own words (tests/test_runs.py checks them against the lesson).
-POST = {"EPOCHS": 5, "BATCH_SIZE": 128, "HIDDEN_UNITS": 32, "VALIDATION": "test", "SCALE_PIXELS": True, "SEED": 1337}
+# A run is described by what it changed from the post's settings (post.POST), in the lesson's own words.
 LINE_WIDTH = 100  # a listing's line; what pairs a run with another goes on a line of its own past it
 
 

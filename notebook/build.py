@@ -33,7 +33,9 @@ LESSON = ROOT / "mnist_learn.py"
 NOTEBOOK = ROOT / "mnist_learn.ipynb"
 SCRIPT_ONLY = "script-only"
 # Where the notebook's cells take their code from: the modules the script finds MNIST, draws and records with.
-NOTEBOOK_MODULES = [ROOT / "mnist_helpers" / name for name in ("data.py", "plotting.py", "recording.py", "model.py")]
+NOTEBOOK_MODULES = [
+    ROOT / "mnist_helpers" / name for name in ("data.py", "plotting.py", "recording.py", "model.py", "post.py")
+]
 
 
 def lesson_cells() -> dict:

@@ -193,6 +193,7 @@ def test_offline_it_stops_at_the_load_cell_then_reads_your_files_and_prints_the_
     lesson = train_here("--quiet", data=as_data(arrays))
     assert f"test accuracy: {lesson.test_accuracy}\n" in printed  # as the script computed it, in this session
     assert "float32 0.0 1.0\n" in printed  # after the normalize lines
+    assert "What is x_train's shape after the reshape line?\nPut your answer" in printed  # its check cells ask
     outputs = [output for cell in code for output in cell.outputs]
     assert len([output for output in outputs if "image/png" in output.get("data", {})]) == 4
     animations = [output for output in outputs if "image/gif" in output.get("data", {})]

@@ -76,6 +76,10 @@ def test_the_first_run_says_where_its_row_went_and_the_second_compares(two_runs)
     assert listed[1].split()[2:4] == ["EPOCHS", "1"]  # what it changed from the post's settings
     assert listed[2].startswith("→ #2 ") and " EPOCHS 2, BATCH_SIZE 64 " in listed[2]
     assert listed[2].endswith(f"{rows[1]['seconds']} s")  # two changes: paired with no run
+    assert listed[3] == (  # then the next of the post's experiments (check.py, issue 44)
+        "1 of the post's 7 experiments done; next: 1. raw 2 × 10: `python mnist_learn.py --raw-pixels --epochs 2 "
+        "--batch-size 10` (or delete the two normalize lines, EPOCHS = 2, BATCH_SIZE = 10)."
+    )
 
 
 def a_run(accuracy: float, **settings) -> dict:
