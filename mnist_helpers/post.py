@@ -122,7 +122,8 @@ def verdict(rows: list[dict], experiment) -> str | None:
     what = {"hidden units": f"{after['HIDDEN_UNITS']} hidden units", "more of both": "5 × 128"}.get(name, "scaled")
     base = {"hidden units": "with 32", "more of both": "at 2 × 10"}.get(name, "on raw pixels")
     beat = "beat it" if gain > 0 else "did not beat it"
-    return f"{what}: {accuracy(after)} against {accuracy(before)} {base} (runs #{i + 1} and #{j + 1}): {beat}, {gain:+.2f} points"
+    said = f"{what}: {accuracy(after)} against {accuracy(before)} {base} (runs #{i + 1} and #{j + 1}): {beat}, {gain:+.2f} points"
+    return said + ("; the post saw 83%, see 1." if name == "more of both" and after["test accuracy"] > 0.86 else "")
 
 
 def one_at_a_time(rows: list[dict]) -> str | None:
