@@ -22,7 +22,6 @@ import re
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 from mnist_helpers.flags import add_data_flag, add_quiet_flag, add_seed_flag, path_arg
 from mnist_helpers import runs
@@ -236,7 +235,7 @@ class EpochLines(io.TextIOBase):
         return len(line)
 
 
-def train(settings, data, quiet: bool = False) -> SimpleNamespace:
+def train(settings, data, quiet: bool = False):
     """One run of mnist_learn.py itself, in this process, on ``data``: its settings and figures."""
     from mnist_helpers.lesson import run_lesson
     from mnist_helpers.model import result as figures
@@ -244,15 +243,7 @@ def train(settings, data, quiet: bool = False) -> SimpleNamespace:
     started = time.perf_counter()
     with contextlib.redirect_stdout(Lines(EpochLines(None if quiet else sys.stdout))):
         run = run_lesson(settings, data=data)
-    result = figures(run)
-    return SimpleNamespace(
-        epochs=run["EPOCHS"],
-        batch_size=run["BATCH_SIZE"],
-        history=result.history,
-        test_accuracy=result.test_accuracy,
-        updates=result.updates,
-        seconds=time.perf_counter() - started,
-    )
+    return figures(run, seconds=time.perf_counter() - started)
 
 
 def main(argv=None):

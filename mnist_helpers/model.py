@@ -258,13 +258,16 @@ class Result:
     test_loss: float
     test_accuracy: float
     updates: int  # gradient updates made: epochs × batches per epoch
+    epochs: int | None = None
+    batch_size: int | None = None
+    seconds: float | None = None  # the run's, where its caller timed it (experiments.py)
 
 
-def result(lesson: dict) -> Result:
+def result(lesson: dict, seconds: float | None = None) -> Result:
     """The figures a run of the lesson left, as its caller wants them."""
-    history, count = lesson["history"].history, len(lesson["x_train"])
-    steps = updates(lesson["EPOCHS"], lesson["BATCH_SIZE"], count)
-    return Result(lesson["model"], history, lesson["test_loss"], lesson["test_acc"], steps)
+    epochs, batch_size, history = lesson["EPOCHS"], lesson["BATCH_SIZE"], lesson["history"].history
+    steps = updates(epochs, batch_size, len(lesson["x_train"]))
+    return Result(lesson["model"], history, lesson["test_loss"], lesson["test_acc"], steps, epochs, batch_size, seconds)
 
 
 def network_line(inputs: int, layers: list, weights: int) -> str:
