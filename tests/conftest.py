@@ -93,18 +93,30 @@ def mnist():
 
 
 @pytest.fixture(scope="session")
-def default_run(tmp_path_factory):
+def default_run(tmp_path_factory, worker_id):
     """`python mnist_learn.py --save-model PATH --no-plots` on the real MNIST, in a fresh Python, as a reader
-    runs it: (what it printed and saved: process, model, test_accuracy; the saved model's path). That
-    the same run in this process gives the same bits is tested on the synthetic digits (`fresh_run`)."""
+    runs it: (what it printed and saved: process, model, test_accuracy; the saved model's path). Trained once
+    for the session: the first worker to ask runs it, under a lock on the session's folder, and the other
+    reads what it left. That the same run in this process gives the same bits is tested on the synthetic
+    digits (`fresh_run`)."""
+    import json
+    import subprocess
+    from types import SimpleNamespace
+
     import keras
 
-    from types import SimpleNamespace
+    from mnist_helpers.plumbing.files import exclusive
 
     if not MNIST_DATA:
         pytest.skip("MNIST_DATA is not set: point it at a folder with the real MNIST files")
-    path = tmp_path_factory.mktemp("default") / "default.keras"
-    process = run_script("mnist_learn.py", "--save-model", path, "--no-plots", env=clean_env(MNIST_DATA=MNIST_DATA))
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared if worker_id == "master" else shared.parent  # the session's folder, every worker's
+    path, said = shared / "default.keras", shared / "default.json"
+    with exclusive(shared):
+        if not said.exists():
+            run = run_script("mnist_learn.py", "--save-model", path, "--no-plots", env=clean_env(MNIST_DATA=MNIST_DATA))
+            said.write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout, "stderr": run.stderr}))
+    process = subprocess.CompletedProcess(["mnist_learn.py"], **json.loads(said.read_text()))
     assert process.returncode == 0, process.stderr
     accuracy = float(re.search(r"^test accuracy: (0\.\d+)$", process.stdout, re.M).group(1))
     return SimpleNamespace(process=process, model=keras.saving.load_model(path), test_accuracy=accuracy), path

@@ -62,9 +62,9 @@ MNIST_DATA = os.environ.get("MNIST_DATA") and os.path.abspath(os.environ["MNIST_
 needs_mnist = pytest.mark.skipif(
     not MNIST_DATA, reason="MNIST_DATA is not set: point it at a folder with the real MNIST files"
 )
-# The tests that use the default run on the real MNIST share one worker: each worker that asks for
-# `default_run` trains it (20 s), so they are kept together.
-on_the_default_run = pytest.mark.xdist_group("default_run")
+# The tests that use the default run on the real MNIST: it is trained once for the whole session, by the
+# first worker that asks for it (conftest.py), so they spread over both workers.
+on_the_default_run = pytest.mark.default_run
 
 
 def as_data(arrays: dict):
