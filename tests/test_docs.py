@@ -4,6 +4,7 @@ pictures, the notebook, the page's files and their sizes; and the README's contr
 import json
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -144,3 +145,58 @@ def test_the_shipped_recording_is_the_default_runs_training(default_run, mnist):
     x = x_test[: recording.SAMPLE_SIZE].reshape(-1, 784).astype("float32") / 255
     right = np.mean(default_run[0].model.predict(x, verbose=0).argmax(axis=1) == y_test[: recording.SAMPLE_SIZE])
     assert abs(accuracy[-1] - right) <= 2 / recording.SAMPLE_SIZE, (accuracy[-1], right)
+
+
+def imports_of(package: Path) -> dict:
+    """Each module of ``package`` (dotted name): the modules of the package it imports, at its top or inside a
+    function alike (a function's import is as much a dependency)."""
+    import ast
+
+    modules = {}
+    for file in package.rglob("*.py"):
+        name = ".".join(file.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__")
+        modules[name] = file
+    found = {}
+    for name, file in modules.items():
+        where = name if file.name == "__init__.py" else name.rsplit(".", 1)[0]
+        found[name] = set()
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = where.rsplit(".", node.level - 1)[0] if node.level > 1 else where
+                target = f"{base}.{node.module}" if node.level and node.module else base if node.level else node.module
+                found[name] |= {t for t in (target, *(f"{target}.{a.name}" for a in node.names)) if t in modules}
+            elif isinstance(node, ast.Import):
+                found[name] |= {a.name for a in node.names if a.name in modules}
+        found[name].discard(name)
+    return found
+
+
+def test_the_helpers_import_graph_is_four_deep_at_most_with_no_cycle():
+    """Issue 42: the helpers were eight imports deep; a reader following an import now meets at most four
+    modules in a row (counting every module of the chain), and no module leads back to itself."""
+    graph = imports_of(ROOT / "mnist_helpers")
+
+    def chain(name, seen=()):
+        assert name not in seen, f"a cycle: {' -> '.join((*seen, name))}"
+        below = [chain(other, (*seen, name)) for other in graph[name]]
+        return [name, *max(below, key=len, default=[])]
+
+    longest = max((chain(name) for name in graph), key=len)
+    assert len(longest) <= 4, " -> ".join(longest)
+
+
+def test_the_lessons_five_calls_read_in_one_module_and_the_plumbing_says_what_it_guards():
+    """Issue 42: mnist_learn.py's script-only lines import from one module, at most 350 lines; each module
+    of plumbing/ opens with one line on what it guards; no test imports another test, bench/ or docs/."""
+    lesson = (ROOT / "mnist_learn.py").read_text(encoding="utf-8")
+    assert set(re.findall(r"^from (mnist_helpers\S*) import", lesson, re.M)) == {"mnist_helpers.lesson"}
+    assert len((ROOT / "mnist_helpers" / "lesson.py").read_text(encoding="utf-8").splitlines()) <= 350
+    for module in (ROOT / "mnist_helpers" / "plumbing").glob("*.py"):
+        first = module.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith('"""') and first.endswith('"""') and len(first) > 6, module.name
+    for test in (ROOT / "tests").glob("*.py"):
+        text = test.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(from|import) (test_\w+|conftest|handwriting|make_pictures)\b", text, re.M), (
+            test.name
+        )
+        assert not re.search(r"sys\.path.*\b(bench|docs)\b", text), test.name  # nor puts their folders on the path
