@@ -34,6 +34,12 @@ def pytest_configure(config):
         backend.import_keras_quietly()
 
 
+def pytest_collection_modifyitems(items):
+    """The tests that share a costly run (an xdist group, taken by one worker as a whole) first: handed out
+    last, one of them kept a worker busy for half a minute after the other had run out of work."""
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)  # stable: files keep their order
+
+
 @pytest.fixture(scope="session")
 def digits():
     """{"x_train", "y_train", "x_test", "y_test"} of synthetic digits."""
