@@ -37,7 +37,7 @@ function resampleTaps(length, newLength, reduce) {
     let total = 0;
     for (let j = first; j < last; j++) {
       const x = (j - centre + 0.5) / filterScale;
-      const w = reduce ? (x >= -0.5 && x < 0.5 ? 1 : 0) : Math.max(0, 1 - Math.abs(x));
+      const w = reduce ? (x > -0.5 && x <= 0.5 ? 1 : 0) : Math.max(0, 1 - Math.abs(x));  // Pillow 7+: (-0.5, 0.5]
       weights.push(w);
       total += w;
     }
