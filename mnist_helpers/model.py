@@ -113,18 +113,19 @@ def _check_weights(archive, path, fix: str) -> None:
 
 def _dense_shapes(config: dict) -> dict:
     """{"layers/dense/vars/0": (784, 32), ...}: the shape each Dense layer's kernel and bias must have, read
-    off a Sequential model's config (its layers' units, from the input's width on)."""
-    shapes, width = {}, None
+    off a Sequential model's config (its layers' units, from the input's width on). The weights file names
+    the layers as Keras saves them: by kind and order (dense, dense_1, ...), whatever their own names."""
+    shapes, width, dense = {}, None, 0
     for layer in config.get("config", {}).get("layers", []):
         settings = layer.get("config", {})
         if layer.get("class_name") == "InputLayer":
             width = (settings.get("batch_shape") or [None])[-1]
         elif layer.get("class_name") == "Dense" and isinstance(settings.get("units"), int) and width:
-            units, name = settings["units"], settings.get("name")
+            units, name = settings["units"], "dense" if dense == 0 else f"dense_{dense}"
             shapes[f"layers/{name}/vars/0"] = (width, units)
             if settings.get("use_bias", True):
                 shapes[f"layers/{name}/vars/1"] = (units,)
-            width = units
+            width, dense = units, dense + 1
     return shapes
 
 

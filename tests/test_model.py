@@ -89,3 +89,18 @@ def test_models_built_otherwise_have_no_such_weights():
     other = keras.Sequential([keras.Input((784,)), keras.layers.Dense(16, activation="tanh"), keras.layers.Dense(10)])
     assert network_weights(other) is None
     assert layer_kinds(other) == ["Dense(tanh)", "Dense(linear)"]
+
+
+def test_a_model_whose_layers_have_other_names_passes_the_weights_check(tmp_path):
+    """The weights check (issue 43 N1) reads the layers' shapes from config.json; the weights file names them
+    as Keras saves them, by kind and order (dense, dense_1, ...), not by the names a session gave them
+    (dense_3 ...): a good model made after others in one process was refused (found by test_web's export test,
+    which passed or failed by the order the tests ran in)."""
+    import keras
+
+    from mnist_helpers.model import check_model_archive
+
+    layers = [keras.layers.Dense(units, name=f"dense_{k}") for k, units in enumerate((16, 16, 10), 1)]
+    model = keras.Sequential([keras.Input(shape=(784,)), *layers])  # saved as dense, dense_1, dense_2
+    model.save(tmp_path / "named.keras")
+    check_model_archive(tmp_path / "named.keras")  # no error: the shapes match the layers

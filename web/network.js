@@ -6,7 +6,11 @@
 
 // ---- The network, as the post states it -------------------------------------------------------
 
-const bytesOf = (base64) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+function bytesOf(base64) {  // a plain loop: Uint8Array.from with a function made the page start 0.1 s slower
+  const text = atob(base64), bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
 const base64Length = (bytes) => 4 * Math.ceil(bytes / 3);  // what a data file must hold for so many bytes
 const MOST_HIDDEN_UNITS = 4096;  // the widest hidden layer the scripts train (mnist_helpers/flags.py)
 const MOST_SOURCE = 1000;        // characters of weights.js' word on where the weights come from (export_web.py)
