@@ -15,15 +15,13 @@ from mnist_helpers.plumbing import process
 process.start(__name__)  # first: Ctrl-C and errors as one sentence from here on (mnist_helpers/plumbing/process.py)
 
 import argparse
-import csv
-import io
 from datetime import datetime
 from pathlib import Path
 
 from mnist_helpers import post, runs
 from mnist_helpers.errors import UserError
 from mnist_helpers.flags import path_arg
-from mnist_helpers.plumbing.files import NotAFile, append_whole, read_bounded, write_output
+from mnist_helpers.plumbing.files import NotAFile, append_lines, read_bounded
 
 ANSWERS = "answers.csv"  # beside runs.csv: a row for each answer given, only ever added to
 COLUMNS = ("when", "question", "answer", "right")
@@ -44,16 +42,15 @@ def parse_args(argv=None):
 
 
 def read_answers(path: Path) -> tuple[list[dict], str]:
-    """(the answers kept in ``path``, '' or why that file is left as it is and no answer is added to it)."""
+    """(the answers kept in ``path``, '' or why that file is left as it is and no answer is added to it): read as
+    a table of runs is, by the one reader (runs.parse_table)."""
     try:
-        text = read_bounded(path, runs.MOST_BYTES).decode("utf-8-sig")
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        answers = list(reader)
-        if tuple(reader.fieldnames or ()) != COLUMNS or any(None in row.values() for row in answers):
+        header, answers = runs.parse_table(read_bounded(path, runs.MOST_BYTES), COLUMNS, COLUMNS, "a file of answers")
+        if header and header != COLUMNS:
             raise ValueError("other columns")
     except FileNotFoundError:
         return [], ""
-    except (NotAFile, OSError, ValueError, csv.Error) as error:
+    except (NotAFile, OSError, ValueError, runs.Unreadable) as error:
         return (
             [],
             f"{path} is not a file of answers check.py wrote ({error}): it is left as it is, and no answer is kept",
@@ -63,15 +60,9 @@ def read_answers(path: Path) -> tuple[list[dict], str]:
 
 def keep(path: Path, key: str, text: str, right: bool) -> None:
     """Add an answer at the end of ``path`` (made, with its header, if there is none), whole or not at all."""
-    line = io.StringIO()
-    writer = csv.writer(line)
-    if not path.exists():
-        writer.writerow(COLUMNS)
-    writer.writerow([datetime.now().isoformat(timespec="seconds"), key, text, right])
-    if path.exists():
-        append_whole(path, line.getvalue(), "your answer", f"move {path} away")
-    else:
-        write_output(path, lambda temporary: temporary.write_text(line.getvalue(), encoding="utf-8", newline=""))
+    row = dict(zip(COLUMNS, (datetime.now().isoformat(timespec="seconds"), key, text, right)))
+    header = "" if path.exists() else runs.header_line(COLUMNS)
+    append_lines(path, header + runs.csv_line(row, COLUMNS), "your answer", f"move {path} away")
 
 
 def answer(path: Path, number: int, text: str, keeping: bool) -> bool:

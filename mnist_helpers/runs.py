@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .post import POST
-from .plumbing.files import BINARY, NONBLOCK, NotAFile, append_whole, cannot_read, exclusive, read_bounded, write_output
+from .plumbing.files import BINARY, NONBLOCK, NotAFile, append_lines, cannot_read, exclusive, read_bounded, write_output
 
 RUNS = "runs.csv"  # in the folder the lesson runs in
 SETTINGS = ("EPOCHS", "BATCH_SIZE", "HIDDEN_UNITS", "VALIDATION", "SCALE_PIXELS", "SEED", "backend", "keras")
@@ -150,22 +150,18 @@ def append_run(path, row: dict) -> list[dict]:
     folder.mkdir(parents=True, exist_ok=True)
     with exclusive(folder):
         header, rows = _read_table(path)
-        line = _csv_line(row, header or COLUMNS)  # the file's own columns, in its order
-        if not path.exists():
-            write_output(
-                path,
-                lambda temporary: temporary.write_text(_header_line(COLUMNS) + line, encoding="utf-8", newline=""),
-            )
-        else:  # an empty file gets its header here too: the same file, its mode and its links kept
-            append_whole(path, line if header else _header_line(COLUMNS) + line, ROW, ROW_FIX)
+        line = csv_line(row, header or COLUMNS)  # the file's own columns, in its order
+        # A new file, or an empty one (the same file, its mode and its links kept), gets its header too.
+        append_lines(path, line if header else header_line(COLUMNS) + line, ROW, ROW_FIX)
     return [*rows, row]
 
 
-def _csv_line(row: dict, columns) -> str:
-    return _header_line([as_text(column, row.get(column)) for column in columns])
+def csv_line(row: dict, columns) -> str:
+    """A row of the format as a line of a CSV file, its cells in ``columns``' order (``as_text``)."""
+    return header_line([as_text(column, row.get(column)) for column in columns])
 
 
-def _header_line(cells) -> str:
+def header_line(cells) -> str:
     text = io.StringIO()
     csv.writer(text).writerow(cells)
     return text.getvalue()
@@ -313,7 +309,7 @@ def write_rows(folder, rows: list[dict], notes: list[str] = ()) -> None:
     folder = Path(folder)
 
     columns = [*TABLE_COLUMNS, *(column for row in rows for column in row if column not in TABLE_COLUMNS)]
-    text = _header_line(dict.fromkeys(columns)) + "".join(_csv_line(row, dict.fromkeys(columns)) for row in rows)
+    text = header_line(dict.fromkeys(columns)) + "".join(csv_line(row, dict.fromkeys(columns)) for row in rows)
     write_output(folder / CSV_NAME, lambda temporary: temporary.write_text(text, encoding="utf-8", newline=""))
     table = markdown_table(rows) + "".join(f"\n{note}\n" for note in notes)
     write_output(folder / MARKDOWN_NAME, lambda temporary: temporary.write_text(table, encoding="utf-8"))

@@ -374,6 +374,15 @@ def _data(archive: zipfile.ZipFile, name: str, shape: tuple, fortran_order: bool
     return np.frombuffer(data, dtype=dtype, count=math.prod(shape)).reshape(shape, order=order)
 
 
+def append_lines(path: Path, text: str, what: str, fix: str) -> None:
+    """``text`` added at the end of ``path`` (``append_whole``), or, where there is no such file yet, written
+    whole as a new one (``write_output``): the one writer of the files only ever added to."""
+    if path.exists():
+        append_whole(path, text, what, fix)
+    else:
+        write_output(path, lambda temporary: temporary.write_text(text, encoding="utf-8", newline=""))
+
+
 def append_whole(path: Path, text: str, what: str, fix: str) -> None:
     """``text`` added at the end of ``path`` in one write, on a line of its own, whole or not at all: a write
     that fails (a full disk) cuts the file back to its length before, and is said: ``what`` could not be added."""
