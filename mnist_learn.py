@@ -36,13 +36,13 @@ SEED = 1337  # the same seed gives the same figures again on the same machine
 # and every constant is checked, edited here or set by a flag (mnist_helpers/lesson.py, 2).
 from mnist_helpers.lesson import override
 
-settings = override(globals())
+outputs = override(globals())
 
 # %% tags=["script-only"]
 # Offline: mnist.load_data() reads --data or $MNIST_DATA, else Keras' cache or download, checked (mnist_helpers/lesson.py, 3).
 from mnist_helpers.lesson import Loader
 
-mnist = Loader(settings.data)  # noqa: F811  (in place of Keras' own mnist above)
+mnist = Loader(outputs.data)  # noqa: F811  (in place of Keras' own mnist above)
 
 # %% tags=["load"]
 # 1. Load: uint8 images (samples, 28, 28) and their labels 0-9.
@@ -85,7 +85,7 @@ print(x_train.dtype, x_train.min(), x_train.max())  # float32 0.0 1.0: the shape
 
 # %% tags=["script-only"]
 # --raw-pixels: the pixels step 4 scaled, given back as loaded, as deleting its two lines does.
-x_train, x_test = settings.pixels(x_train, x_test)
+x_train, x_test = outputs.pixels(x_train, x_test)
 
 # %% tags=["validation"]
 # Validation data: the post validates on the test set; "split" keeps the test set unseen until the end.
@@ -126,4 +126,4 @@ print("test accuracy:", test_acc)
 # After the lesson: what the figures mean, what the flags ask for (--save-model; plots/; runs.csv), then the end (lesson.py, 5).
 from mnist_helpers.lesson import save_outputs_and_exit
 
-save_outputs_and_exit(settings, started, globals())
+save_outputs_and_exit(outputs, started, globals())

@@ -1,11 +1,11 @@
 """mnist_learn.py's five script-only calls, top to bottom in the order the lesson makes them:
 
 1. ``begin(__name__)``: before Keras loads, Ctrl-C and errors as one sentence, the backend, a quiet start-up.
-2. ``settings = override(globals())``: each flag replaces the constant of its name (nanoGPT's configurator),
-   every constant is checked, the outputs too; the flags that are not constants are the settings.
-3. ``mnist = Loader(settings.data)``: the post's load line reads --data, $MNIST_DATA or Keras' cache (data.py).
+2. ``outputs = override(globals())``: each flag replaces the constant of its name (nanoGPT's configurator),
+   every constant is checked, the outputs too; the flags that are not constants come back (where the data is, what to do after).
+3. ``mnist = Loader(outputs.data)``: the post's load line reads --data, $MNIST_DATA or Keras' cache (data.py).
 4. ``started = show_plan(globals())``: the arrays checked against the model, then what fit is about to do.
-5. ``save_outputs_and_exit(settings, started, globals())``: the figures explained, the model, the pictures, the
+5. ``save_outputs_and_exit(outputs, started, globals())``: the figures explained, the model, the pictures, the
    run's row in runs.csv; then the process ends. Below them, ``run_lesson`` runs the file in this process.
 """
 
@@ -71,7 +71,7 @@ CONSTANTS = {  # the lesson's constant: (its flag's destination, the flag's type
 }
 
 
-class Settings(argparse.Namespace):
+class Outputs(argparse.Namespace):
     """The flags that are not lesson constants: where the data is and what to do after the lesson."""
 
     def pixels(self, x_train, x_test):
@@ -85,14 +85,14 @@ class Settings(argparse.Namespace):
 _given = []  # settings handed to run_lesson, newest last: override takes them instead of reading sys.argv
 
 
-def override(lesson: dict, argv=None) -> Settings:
+def override(lesson: dict, argv=None) -> Outputs:
     """Replace the lesson's constants with the flags given (``sys.argv``, or run_lesson's settings), each
     checked; check the outputs; say the backend. The other flags are returned."""
     parser = parser_for(lesson)  # checks the constants as the file sets them
     if _given and argv is None:
-        flags = Settings(**vars(_given[-1]))
+        flags = Outputs(**vars(_given[-1]))
     else:
-        flags = parser.parse_args(sys.argv[1:] if argv is None else argv, namespace=Settings())
+        flags = parser.parse_args(sys.argv[1:] if argv is None else argv, namespace=Outputs())
     where = Path(lesson.get("__file__", "mnist_learn.py")).name
     for constant, (flag, _) in CONSTANTS.items():
         lesson[constant] = check_constant(constant, getattr(flags, flag), where)
@@ -216,38 +216,38 @@ def show_plan(lesson: dict) -> float:
 # 5. save_outputs_and_exit
 
 
-def save_outputs_and_exit(settings: Settings, started: float, lesson: dict) -> None:
+def save_outputs_and_exit(outputs: Outputs, started: float, lesson: dict) -> None:
     """After the lesson: what its figures mean, then what the flags ask for: the model (--save-model), the
     pictures (unless --no-plots), the run's row (the last write: a run stopped before it adds none). Then,
     as the program (not a run inside another), the process ends at once, TensorFlow's teardown left out."""
     model, history = lesson["model"], lesson["history"].history
     seconds = time.perf_counter() - started  # fit and evaluate
     show_results(lesson["test_loss"], lesson["test_acc"], history, len(lesson["x_test"]))
-    if settings.save_model:
+    if outputs.save_model:
         from .model import save_model
 
-        replaced = save_model(model, settings.save_model)
-        process.tell(f"Saved the trained model to {said(settings.save_model, replaced)}.")
+        replaced = save_model(model, outputs.save_model)
+        process.tell(f"Saved the trained model to {said(outputs.save_model, replaced)}.")
     row = rows = None
-    if settings.runs:
+    if outputs.runs:
         import keras
 
         from .backend import describe_backend
 
         count = updates(lesson["EPOCHS"], lesson["BATCH_SIZE"], len(lesson["x_train"]))
         row = runs.row_of(lesson, describe_backend(), keras.version(), count, seconds)
-        rows = runs_with(settings.runs, row)
-    if not settings.no_plots:
+        rows = runs_with(outputs.runs, row)
+    if not outputs.no_plots:
         from .plotting import save_run_pictures  # Matplotlib loads only here
 
         process.tell("Drawing the pictures...", flush=True)
-        paths = [settings.plots / name for name in (*PICTURES, RUNS_PICTURE)]
+        paths = [outputs.plots / name for name in (*PICTURES, RUNS_PICTURE)]
         drawn = save_run_pictures(paths, model, history, lesson["x_test"], lesson["y_test"], rows)
-        process.tell(f"Pictures in {settings.plots}/: {', '.join(said(path.name, new) for path, new in drawn)}")
+        process.tell(f"Pictures in {outputs.plots}/: {', '.join(said(path.name, new) for path, new in drawn)}")
     if rows:
-        rows = runs_with(settings.runs, row, runs.append_run)
+        rows = runs_with(outputs.runs, row, runs.append_run)
     if rows:  # the runs compared, then the next of the post's experiments your runs have not done (check.py)
-        print("\n".join([*runs.comparison(rows, settings.runs), post.next_line(rows)]))
+        print("\n".join([*runs.comparison(rows, outputs.runs), post.next_line(rows)]))
     if lesson["__name__"] == "__main__":  # python mnist_learn.py
         process.finish()
 
@@ -287,13 +287,13 @@ def runs_with(path, row: dict, add=lambda path, row: [*runs.read_runs(path), row
 # The lesson run in this process, as `python mnist_learn.py FLAGS` runs it (the tests, record.py, experiments.py)
 
 
-def settings(*flags, lesson_file=LESSON) -> Settings:
+def settings(*flags, lesson_file=LESSON) -> Outputs:
     """The settings of ``python mnist_learn.py FLAGS``, parsed once against the file's constants."""
     lesson = {"__name__": "mnist_learn", "__file__": str(lesson_file), **constants(lesson_file)}
-    return parser_for(lesson).parse_args([str(flag) for flag in flags], namespace=Settings())
+    return parser_for(lesson).parse_args([str(flag) for flag in flags], namespace=Outputs())
 
 
-def run_lesson(given: Settings | None = None, data=None, lesson_file=LESSON) -> dict:
+def run_lesson(given: Outputs | None = None, data=None, lesson_file=LESSON) -> dict:
     """Run mnist_learn.py in this process with ``given`` settings (``settings(...)``; the file's own without)
     and return what it leaves (its globals). ``data`` (as load_data returns it) replaces reading MNIST's
     files; ``lesson_file`` is another copy of the lesson (a reader's edit). An error the user could cause
