@@ -52,12 +52,17 @@ def explain(error: BaseException, lesson: dict):
     if not isinstance(error, (ValueError, TypeError)) or "model" not in lesson:
         return None
     try:
-        for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
-            if x in lesson and y in lesson:
-                check_fit_inputs(lesson["model"], lesson[x], lesson[y], x, y)
+        check_arrays(lesson)
     except UserError as explained:
         return explained
     return None
+
+
+def check_arrays(lesson: dict) -> None:
+    """The lesson's arrays against its model, as fit takes them: a missing line in one sentence (model.py)."""
+    for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
+        if x in lesson and y in lesson:
+            check_fit_inputs(lesson["model"], lesson[x], lesson[y], x, y)
 
 
 # 2. override
@@ -207,8 +212,7 @@ def show_plan(lesson: dict) -> float:
             f'VALIDATION = "split" holds out a tenth of the training images, and {train_count} leave none to '
             'validate on; use VALIDATION = "test" (--validation test), or data with at least 10 training images.'
         )
-    for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
-        check_fit_inputs(lesson["model"], lesson[x], lesson[y], x, y)
+    check_arrays(lesson)
     plan(lesson["EPOCHS"], lesson["BATCH_SIZE"], lesson["x_train"], validation_count, lesson["VALIDATION"])
     return time.perf_counter()
 
