@@ -30,10 +30,10 @@ from PIL import Image, ImageDraw, PngImagePlugin
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from mnist_helpers.data import idx_header, write_idx  # noqa: E402
+from mnist_helpers.data import idx_header  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
-from support import npz_with  # noqa: E402  (tests/support.py)
+from support import npz_with, write_idx  # noqa: E402  (tests/support.py)
 
 IDX_NAMES = {
     "x_train": "train-images-idx3-ubyte",

@@ -1,15 +1,9 @@
 """Find MNIST on this machine, check it, and return it as ``keras.datasets.mnist.load_data()`` does.
 
-Where ``load_data`` looks, in order:
-
-1. ``path`` (the scripts' ``--data`` flag), else the ``MNIST_DATA`` environment variable: a folder
-   with the four IDX files (gzipped or raw), a folder with ``mnist.npz``, or an ``.npz`` file.
-2. Keras' own cache, ``$KERAS_HOME/datasets/mnist.npz`` (default ``~/.keras/datasets/mnist.npz``;
-   ``/tmp/.keras`` only where Keras itself would use it, when that home is not writable), read here directly.
-3. Keras' download, only when that cache holds no ``mnist.npz``: Keras deletes a cached file whose
-   checksum it does not like, so a user's file is never handed to it.
-
-Nothing here writes to, moves or deletes a user's file. TensorFlow is imported only for step 3.
+``load_data`` looks, in order, in: ``--data`` or else ``$MNIST_DATA`` (a folder with the four IDX files,
+gzipped or raw, or with ``mnist.npz``; or an ``.npz`` file); Keras' own cache, read here directly; Keras'
+download, only when that cache holds no ``mnist.npz`` (Keras deletes a cached file whose checksum it does
+not like: a user's file is never handed to it). Nothing here writes to, moves or deletes a user's file.
 """
 
 import contextlib
@@ -52,11 +46,8 @@ _given = []  # data handed in by given(), newest last: load_data returns it inst
 
 
 def load_data(path=None, log=print):
-    """Return ``((x_train, y_train), (x_test, y_test))``: uint8 arrays of 28×28 images and 0–9 labels.
-
-    ``log`` receives one line saying where the data came from and whether it is verified MNIST;
-    pass ``log=cli.silent`` for silence. Raises UserError for anything the user can fix.
-    """
+    """``((x_train, y_train), (x_test, y_test))``: uint8 28×28 images and 0–9 labels, checked; ``log`` gets one
+    line saying where they came from and whether they are the published MNIST. UserError for a user's mistake."""
     if _given:
         (x_train, y_train), (x_test, y_test) = _given[-1]
         arrays, source = dict(zip(KEYS, (x_train, y_train, x_test, y_test))), "arrays given in this process"
@@ -65,18 +56,6 @@ def load_data(path=None, log=print):
     _check_arrays(arrays, source)
     log(describe(arrays, source))
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
-
-
-class Loader:
-    """What mnist_learn.py calls ``mnist`` on the command line, in place of ``keras.datasets.mnist``: its
-    ``load_data()`` is ``load_data(path)``, so the post's load line reads --data, $MNIST_DATA, Keras' cache
-    or Keras' download, checked, and says which."""
-
-    def __init__(self, path=None):
-        self.path = path
-
-    def load_data(self):
-        return load_data(self.path)
 
 
 @contextlib.contextmanager
@@ -117,14 +96,6 @@ UBYTE = 0x08
 def idx_header(shape: tuple[int, ...]) -> bytes:
     """The header of an unsigned-byte IDX file holding an array of this shape."""
     return bytes([0, 0, UBYTE, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
-
-
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """Write a uint8 array as IDX, gzip-compressed when the name ends in .gz."""
-    data = idx_header(array.shape) + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
-    if str(path).endswith(".gz"):
-        data = gzip.compress(data, mtime=0)
-    Path(path).write_bytes(data)
 
 
 def idx_sha256(array: np.ndarray) -> str:
@@ -266,24 +237,20 @@ class MnistFiles:
 
 
 def mnist_arrays(path):
-    """``((x_train, y_train), (x_test, y_test))`` from an .npz file (Keras' four names), or from a folder holding
-    the four MNIST IDX files (gzipped or not) or mnist.npz; what cannot be used is said in one sentence."""
-    if path.is_dir():
-        files = {
-            key: [path / f"{name}{end}" for name in names for end in (".gz", "")] for key, names in IDX_NAMES.items()
-        }
-        found = {key: next((file for file in candidates if file.is_file()), None) for key, candidates in files.items()}
-        if all(found.values()):
-            arrays = {key: idx_array(file) for key, file in found.items()}
-        elif (path / "mnist.npz").is_file():
-            path = path / "mnist.npz"
-        else:
+    """``((x_train, y_train), (x_test, y_test))`` from a folder holding the four MNIST IDX files (gzipped or not)
+    or mnist.npz, or from an .npz file with Keras' four names; what cannot be used is said in one sentence."""
+    found = {key: [path / f"{name}{end}" for name in names for end in (".gz", "")] for key, names in IDX_NAMES.items()}
+    found = {key: next((file for file in files if file.is_file()), None) for key, files in found.items()}
+    if all(found.values()):
+        arrays = {key: idx_array(file) for key, file in found.items()}
+    else:
+        if not path.exists():
+            raise FileNotFoundError(f"There is no file or folder {path}; name the folder that holds MNIST.")
+        if path.is_dir() and not (path / "mnist.npz").is_file():
             raise FileNotFoundError(
                 f"{path} holds neither mnist.npz nor the four MNIST files; name the folder that does."
             )
-    elif not path.is_file():
-        raise FileNotFoundError(f"There is no file or folder {path}; name the folder that holds MNIST.")
-    if not path.is_dir():
+        path = path / "mnist.npz" if path.is_dir() else path
         try:
             with np.load(path, allow_pickle=False) as archive:
                 arrays = {key: archive[key] for key in KEYS}
@@ -318,23 +285,17 @@ def idx_array(file):
 
 def _find_and_read(path):
     """Read the first source that exists; return (arrays, a description of the source)."""
-    if path is not None:
-        return _read_user_path(_expand(str(path), f"--data {path}"), f"--data {path}")
-    if os.environ.get("MNIST_DATA"):
-        named_by = f"MNIST_DATA={os.environ['MNIST_DATA']}"
-        return _read_user_path(_expand(os.environ["MNIST_DATA"], named_by), named_by)
+    named = f"--data {path}" if path is not None else f"MNIST_DATA={os.environ.get('MNIST_DATA')}"
+    if path is not None or os.environ.get("MNIST_DATA"):
+        try:  # the one path type, for $MNIST_DATA too: a ~user that does not exist is said
+            where = home_path(str(path if path is not None else os.environ["MNIST_DATA"]))
+        except ValueError as error:
+            raise UserError(f"{named}: {error}.")
+        return _read_user_path(where, named)
     cached = keras_cache_file()
     if cached.exists():
         return _read_npz(cached), f"the Keras cache ({cached})"
     return _download_with_keras(cached), "a Keras download"
-
-
-def _expand(text: str, named_by: str) -> Path:
-    """``~`` and ``~user`` expanded as for a path flag; a user that does not exist is said, not raised."""
-    try:
-        return home_path(text)
-    except ValueError as error:
-        raise UserError(f"{named_by}: {error}.")
 
 
 def _read_user_path(path: Path, named_by: str):
@@ -393,7 +354,7 @@ def _find_idx_files(folder: Path) -> tuple[dict, str]:
 
 
 def _read_npz(path: Path) -> dict:
-    """The four arrays of an .npz archive, read by the one bounded reader (mnist_helpers/archive.py): their
+    """The four arrays of an .npz archive, read by the one bounded reader (plumbing.files.read_npz): their
     headers checked against MNIST's shapes and against each other before any data is read (a header that
     claims three million images of deflated zeros is refused by what it claims)."""
     return read_npz(

@@ -1,8 +1,5 @@
-"""The one exception type for mistakes a user can fix (a bad file, path or value).
-
-Scripts catch it at the top (see ``lifecycle``) and print its message as one sentence,
-instead of a stack trace.
-"""
+"""UserError: a mistake a user can fix (a bad file, path or value), said in one sentence at the one error
+boundary (plumbing/process.py), never as a traceback."""
 
 
 class UserError(Exception):

@@ -142,7 +142,7 @@ def load_digit_model(path):
         with stops_raise():  # a stop lets Keras remove the folder it unpacks the file into
             model = keras.saving.load_model(path, safe_mode=True)  # never run code stored in a file
     except OSError as error:
-        if error.errno is not None:  # the disk's or the system's: lifecycle says it in one sentence
+        if error.errno is not None:  # the disk's or the system's: the error boundary says it
             raise
         raise UserError(
             f"{path} is not a model this project can use: its weights cannot be read ({error}); {_train_hint(path)}."

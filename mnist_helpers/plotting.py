@@ -262,7 +262,7 @@ TITLE_WIDTH = 90  # characters on one line of a picture's title
 def prediction_figure(name: str, original, seen, probabilities, why=None):
     """Predict.py's picture: the image as given (an 8-bit L, RGB or RGBA picture), the 28×28 digit
     the network saw, and its ten scores; with ``why`` (each pixel's contribution to the answer's score
-    and the biases' constant, from contributions.pixel_contributions), the map of those contributions."""
+    and the biases' constant, from model.pixel_contributions), the map of those contributions."""
     panels = 4 if why is not None else 3
     figure, axes = plt.subplots(
         1,

@@ -4,6 +4,7 @@ quality table (bench/handwriting.py prints the table, tests/test_real_mnist.py c
 
 import base64
 import functools
+import gzip
 import io
 import math
 import os
@@ -22,7 +23,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from mnist_helpers.data import write_idx
+from mnist_helpers.data import idx_header
 from mnist_helpers.digit_image import stroke_width, to_mnist_digit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,12 @@ def draw_digits(count: int, seed: int):
         ImageDraw.Draw(picture).text((14 + dx, 14 + dy), str(label), fill=255, font=font, anchor="mm")
         images[i] = np.asarray(picture)
     return images, labels
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write a uint8 array as an IDX file, gzip-compressed when the name ends in .gz."""
+    data = idx_header(array.shape) + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+    Path(path).write_bytes(gzip.compress(data, mtime=0) if str(path).endswith(".gz") else data)
 
 
 def write_idx_folder(folder: Path, arrays: dict, suffix: str = ".gz", names: dict = IDX_FILES) -> Path:
