@@ -21,10 +21,10 @@ from pathlib import Path
 from mnist_helpers import post, runs
 from mnist_helpers.errors import UserError
 from mnist_helpers.flags import path_arg
-from mnist_helpers.plumbing.files import NotAFile, append_lines, read_bounded
 
 ANSWERS = "answers.csv"  # beside runs.csv: a row for each answer given, only ever added to
 COLUMNS = ("when", "question", "answer", "right")
+TABLE = (COLUMNS, COLUMNS, "a file of answers")  # in the row format of runs.csv: every column required
 
 
 def parse_args(argv=None):
@@ -43,14 +43,12 @@ def parse_args(argv=None):
 
 def read_answers(path: Path) -> tuple[list[dict], str]:
     """(the answers kept in ``path``, '' or why that file is left as it is and no answer is added to it): read as
-    a table of runs is, by the one reader (runs.parse_table)."""
+    a table of runs is, by the one reader (runs.read_table)."""
     try:
-        header, answers = runs.parse_table(read_bounded(path, runs.MOST_BYTES), COLUMNS, COLUMNS, "a file of answers")
+        header, answers = runs.read_table(path, *TABLE)
         if header and header != COLUMNS:
-            raise ValueError("other columns")
-    except FileNotFoundError:
-        return [], ""
-    except (NotAFile, OSError, ValueError, runs.Unreadable) as error:
+            raise runs.Unreadable("other columns")
+    except runs.Unreadable as error:
         return (
             [],
             f"{path} is not a file of answers check.py wrote ({error}): it is left as it is, and no answer is kept",
@@ -59,10 +57,13 @@ def read_answers(path: Path) -> tuple[list[dict], str]:
 
 
 def keep(path: Path, key: str, text: str, right: bool) -> None:
-    """Add an answer at the end of ``path`` (made, with its header, if there is none), whole or not at all."""
+    """Add an answer at the end of ``path`` (made, with its header, if there is none or it is empty), whole or
+    not at all: by the one writer of runs.csv's rows (runs.append_run)."""
     row = dict(zip(COLUMNS, (datetime.now().isoformat(timespec="seconds"), key, text, right)))
-    header = "" if path.exists() else runs.header_line(COLUMNS)
-    append_lines(path, header + runs.csv_line(row, COLUMNS), "your answer", f"move {path} away")
+    try:
+        runs.append_run(path, row, *TABLE, said=("your answer", f"move {path} away"))
+    except runs.Unreadable as why:  # changed since it was read: left as it is
+        raise UserError(f"{path} is not a file of answers check.py wrote ({why}); it is left as it is: move it away.")
 
 
 def answer(path: Path, number: int, text: str, keeping: bool) -> bool:

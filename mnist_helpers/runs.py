@@ -84,13 +84,14 @@ def typed(header, cells, number: int) -> dict:
 
 def read_runs(path) -> list[dict]:
     """The rows of ``path`` ([] when there is none yet); Unreadable when it is not a table of runs."""
-    return _read_table(path)[1]
+    return read_table(path)[1]
 
 
-def _read_table(path) -> tuple[tuple, list[dict]]:
-    """(the header, as the file names its columns, or () for no file or an empty one; the rows, typed)."""
+def read_table(path, *table) -> tuple[tuple, list[dict]]:
+    """(the header, as the file names its columns, or () for no file or an empty one; the rows, typed): runs.csv,
+    or with ``table`` (parse_table's required columns, columns and name) another table in the row format."""
     try:
-        return parse_table(read_bounded(Path(path), MOST_BYTES))
+        return parse_table(read_bounded(Path(path), MOST_BYTES), *table)
     except FileNotFoundError:
         return (), []
     except NotAFile as kind:
@@ -142,17 +143,19 @@ def check_appendable(path) -> None:
         )
 
 
-def append_run(path, row: dict) -> list[dict]:
+def append_run(path, row: dict, *table, said=(ROW, ROW_FIX)) -> list[dict]:
     """Add ``row`` at the end of ``path`` (made, with its header, if there is none) and return every row,
-    this one last; Unreadable, with the file untouched, when it is not a table of runs."""
+    this one last; Unreadable, with the file untouched, when it is not a table of runs (or of ``table``, as
+    ``read_table``; ``said``: what the row is and the fix, should the disk be full)."""
     path = Path(path)
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     with exclusive(folder):
-        header, rows = _read_table(path)
-        line = csv_line(row, header or COLUMNS)  # the file's own columns, in its order
+        header, rows = read_table(path, *table)
+        columns = table[1] if table else COLUMNS
+        line = csv_line(row, header or columns)  # the file's own columns, in its order
         # A new file, or an empty one (the same file, its mode and its links kept), gets its header too.
-        append_lines(path, line if header else header_line(COLUMNS) + line, ROW, ROW_FIX)
+        append_lines(path, line if header else header_line(columns) + line, *said)
     return [*rows, row]
 
 

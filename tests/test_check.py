@@ -124,6 +124,17 @@ def test_every_question_right_wrong_and_malformed_and_the_answers_kept(tmp_path)
     assert len(answers.read_text().splitlines()) == 11  # appended only, the malformed one not at all
 
 
+def test_an_empty_answers_file_gets_its_header_with_the_first_answer(tmp_path):
+    """An answers.csv that is there but empty (made by hand, or cut short) is a file of answers with none yet,
+    as an empty runs.csv is a table of runs: the first answer comes with the header, and the next still adds."""
+    answers = tmp_path / check.ANSWERS
+    answers.write_bytes(b"")
+    for number in (1, 3):
+        check.main(["--runs", str(tmp_path / "runs.csv"), "--quiz", str(number), RIGHT[number - 1]])
+    assert answers.read_text().splitlines()[0] == "when,question,answer,right"
+    assert check.read_answers(answers)[1] == "" and len(check.read_answers(answers)[0]) == 2
+
+
 def test_a_damaged_answers_file_is_left_as_it_is_and_the_quiz_still_runs(tmp_path):
     answers = tmp_path / check.ANSWERS
     answers.write_bytes(b"\xff\xfe not ours")
