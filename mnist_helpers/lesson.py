@@ -161,10 +161,9 @@ def parser_for(lesson: dict) -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-plots", action="store_true", help="draw no pictures (Matplotlib is then never loaded)")
     table = Path(runs.RUNS) if lesson.get("__name__") == "__main__" else None  # a run inside a program adds none
-    said = (
-        f"the table of your runs this run's row is added to (default {table or 'none: a run inside another program'})"
-    )
-    parser.add_argument("--runs", type=path_arg, default=table, metavar="FILE", help=said)
+    where = table or "none: a run inside another program"
+    help_runs = f"the table of your runs this run's row is added to (default {where})"
+    parser.add_argument("--runs", type=path_arg, default=table, metavar="FILE", help=help_runs)
     parser.add_argument("--no-runs", action="store_const", const=None, dest="runs", help="add no row for this run")
     add_quiet_flag(parser)
     return parser

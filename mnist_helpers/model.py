@@ -101,13 +101,11 @@ def _check_weights(archive, path, fix: str) -> None:
         raise UserError(f"{path} is damaged (its weights cannot be read: {error}); {fix}.")
     total = sum(math.prod(shape) * size for shape, size in declared.values())
     wrong = [name for name, shape in expected.items() if name in declared and declared[name][0] != shape]
-    if total > MOST_BYTES or wrong:
-        said = (
-            f"{wrong[0]} is declared {declared[wrong[0]][0]}, where its layer needs {expected[wrong[0]]}"
-            if wrong
-            else ""
-        )
-        said = said or f"its weights declare {total:,} bytes, more than such a model holds"
+    if wrong:
+        said = f"{wrong[0]} is declared {declared[wrong[0]][0]}, where its layer needs {expected[wrong[0]]}"
+        raise UserError(f"{path} is damaged or not what it claims ({said}); {fix}.")
+    if total > MOST_BYTES:
+        said = f"its weights declare {total:,} bytes, more than such a model holds"
         raise UserError(f"{path} is damaged or not what it claims ({said}); {fix}.")
 
 

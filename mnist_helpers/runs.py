@@ -281,9 +281,9 @@ def read_rows(folder) -> list[dict]:
     """The rows saved in ``folder``/results.csv (read as runs.csv is), or none when there is no such file yet."""
     path = Path(folder) / CSV_NAME
     try:
-        return parse_table(read_bounded(path, MOST_BYTES), ("experiment", "setting"), TABLE_COLUMNS, "a results table")[
-            1
-        ]
+        _, rows = parse_table(
+            read_bounded(path, MOST_BYTES), ("experiment", "setting"), TABLE_COLUMNS, "a results table"
+        )
     except FileNotFoundError:
         return []
     except NotAFile as kind:
@@ -294,6 +294,7 @@ def read_rows(folder) -> list[dict]:
         raise UserError(
             f"{path} is not a results table written by experiments.py ({why}); move it away or choose --out DIR."
         )
+    return rows
 
 
 def update_rows(folder, experiment: str, new_rows: list[dict], order: list[str], notes=(), pending=()) -> list:
@@ -310,7 +311,6 @@ def update_rows(folder, experiment: str, new_rows: list[dict], order: list[str],
 def write_rows(folder, rows: list[dict], notes: list[str] = ()) -> None:
     """Write ``rows`` as results.csv and results.md (the table, then ``notes`` below it)."""
     folder = Path(folder)
-
     columns = [*TABLE_COLUMNS, *(column for row in rows for column in row if column not in TABLE_COLUMNS)]
     text = header_line(dict.fromkeys(columns)) + "".join(csv_line(row, dict.fromkeys(columns)) for row in rows)
     write_output(folder / CSV_NAME, lambda temporary: temporary.write_text(text, encoding="utf-8", newline=""))

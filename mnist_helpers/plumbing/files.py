@@ -132,9 +132,7 @@ class Plan:
                 self.reads(path)
 
     def reads(self, path, named_by: str | None = None) -> None:
-        path = Path(path)
-        with contextlib.suppress(RuntimeError):  # ~nobody: the reader of that path says so
-            path = path.expanduser()
+        path = Path(path)  # as it is read: a path flag's ~ is expanded already, by its type (flags.path_arg)
         files = [path]
         if path.is_dir():
             with contextlib.suppress(OSError):
