@@ -82,7 +82,10 @@ def measure(revision: str | None) -> tuple[int, int, int]:
             path = Path(folder) / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(without_prose(source), encoding="utf-8")
-        subprocess.run(["ruff", "format", "--quiet", "--config", str(ROOT / "pyproject.toml"), folder], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "ruff", "format", "--quiet", "--config", str(ROOT / "pyproject.toml"), folder],
+            check=True,
+        )
         floor = sum(len(path.read_text(encoding="utf-8").splitlines()) for path in Path(folder).rglob("*.py"))
     lines = sum(len(source.splitlines()) for source in sources.values())
     counted = [name for name in sources if not name.endswith("__init__.py")]
